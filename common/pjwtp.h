@@ -1,0 +1,65 @@
+/*
+ * pjwtp.h - libpjwt internals shared between its own files (pjwtp_* names).
+ * Never included outside common/ (tests may, to reach the internals).
+ */
+#ifndef PJWTP_H
+#define PJWTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include "pjwt_err.h"
+#include "pjwt_key.h"
+
+#define PJWTP_KID_MAX 255
+
+struct pjwt_key {
+	pjwt_alg alg;                 /* the one alg this key is used with */
+	char kid[PJWTP_KID_MAX + 1];
+	EVP_PKEY *pkey;               /* asymmetric keys; NULL for oct */
+	unsigned char *secret;        /* oct keys: wiped on free */
+	size_t secret_len;
+	int is_private;
+};
+
+struct pjwt_keyset {
+	pjwt_key *keys[PJWT_KEYSET_MAX];
+	size_t n;
+};
+
+/*
+ * pjwtp_key_new: wrap pkey (ownership taken on success only) or copy an HMAC
+ * secret into a new key bound to alg, checking that alg fits the key type
+ * (PJWT_E_ALG_MISMATCH) and size (RSA >= 2048 bits, HMAC >= digest length:
+ * PJWT_E_WEAK_KEY).  is_private: whether pkey holds a private key.  kid is
+ * set to the RFC 7638 thumbprint.
+ */
+pjwt_err pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret,
+    size_t secret_len, int is_private, pjwt_key **ret_key);
+
+/* The default alg for a key type: Ed25519 -> EdDSA, EC curve -> ES*, RSA -> RS256. */
+pjwt_alg pjwtp_default_alg(const EVP_PKEY *pkey);
+
+/* Digest of an alg (NULL for EdDSA/UNKNOWN) and its length in bytes. */
+const EVP_MD *pjwtp_alg_md(pjwt_alg alg);
+size_t pjwtp_alg_md_len(pjwt_alg alg);
+/* EC field size in bytes for ES256/384/512 (32, 48, 66), else 0. */
+size_t pjwtp_alg_ec_field_len(pjwt_alg alg);
+
+/*
+ * pjwtp_json_parse: parse a JSON text of exactly len bytes with
+ * JSON_REJECT_DUPLICATES, after a pre-scan that refuses nesting deeper than
+ * PJWT_MAX_JSON_DEPTH and embedded NUL bytes.  Errors: PJWT_E_MALFORMED,
+ * PJWT_E_NOMEM.  The result is any JSON value; callers check its type.
+ */
+pjwt_err pjwtp_json_parse(const char *buf, size_t len, json_t **ret_json);
+
+/* pjwtp_json_wipe_decref: for JSON holding secrets (private JWKs):
+ * overwrite every string value's bytes in place, then json_decref. */
+void pjwtp_json_wipe_decref(json_t *j);
+
+/* The RFC 7638 thumbprint input members of k, as a new json object. */
+pjwt_err pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj);
+
+#endif /* PJWTP_H */
