@@ -1,0 +1,102 @@
+/*
+ * pwauth.h - password checking for the password grant, behind one interface
+ * with two backends:
+ *
+ *  file  lines `name:crypt-hash` (yescrypt, written by `jwtctl passwd`);
+ *        blank lines and lines starting with '#' are ignored; a hash
+ *        starting with '!' marks a locked user (always PWAUTH_DENIED, after a
+ *        full-cost hash).  Unknown users are checked against a dummy hash of
+ *        the same cost, so timing does not reveal which names exist.
+ *        Nothing runs as root.  Reloaded by pwauth_reload (SIGHUP).
+ *  pam   PAM service (default "jwt-issuerd"): pam_authenticate then
+ *        pam_acct_mgmt, run in privilege-separated helper processes forked
+ *        by pwauth_open_pam BEFORE the daemon drops privileges (pamhelper.c;
+ *        OpenSSH's privsep shape: a socketpair, bounded length-prefixed
+ *        messages, the password wiped on both sides, the helper doing
+ *        nothing but PAM and exiting when its socket closes).
+ *
+ * All functions except open/free/reload may be called concurrently from
+ * worker threads.  Passwords are never logged and never copied beyond the
+ * call (the backend wipes its own copies); the caller wipes its buffer.
+ */
+#ifndef ISSUERD_PWAUTH_H
+#define ISSUERD_PWAUTH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "logfn.h"
+
+typedef struct pwauth pwauth;
+
+typedef enum pwauth_result {
+	PWAUTH_OK = 0,         /* password right, account usable */
+	PWAUTH_DENIED = 1,     /* wrong password, unknown or locked user:
+	                        * indistinguishable by design */
+	PWAUTH_ACCOUNT = 2,    /* pam only: password right but the account is
+	                        * expired, locked, or must change its password
+	                        * (PAM_ACCT_EXPIRED, PAM_NEW_AUTHTOK_REQD,
+	                        * PAM_AUTHTOK_EXPIRED, PAM_PERM_DENIED).  Map to
+	                        * invalid_grant like DENIED; log it distinctly. */
+	PWAUTH_ERROR = -1,     /* backend failure (logged): 500/503 to the client;
+	                        * never treat as a password failure */
+} pwauth_result;
+
+/* Stable snake_case name: "ok", "denied", "account_unusable", "error". */
+const char *pwauth_result_str(pwauth_result r);
+
+/* Input bounds (longer input is PWAUTH_DENIED after a dummy-cost check for
+ * the file backend, and never sent to PAM). */
+#define PWAUTH_USER_MAX 256
+#define PWAUTH_PASSWORD_MAX 1024
+/* Users-file names, as jwtctl passwd enforces: [a-z_][a-z0-9_.-]{0,31}. */
+#define PWAUTH_FILE_NAME_MAX 32
+/* The users file is refused above this size. */
+#define PWAUTH_FILE_MAX (4u * 1024 * 1024)
+
+/*
+ * pwauth_open_file: load the users file at path with pjwt_file_read (regular
+ * file, not a symlink, owned by owner -- (uid_t)-1 skips the check -- not
+ * group/other-writable) and also refuse it when others can read it (hashes
+ * are secrets).  Parsing is strict: every bad line is logged as
+ * "PATH:LINE: reason" and the open fails.  path is copied.
+ * Errors: -1 (logged).  On success 0 and *ret_pa.
+ */
+int pwauth_open_file(const char *path, uid_t owner, issuerd_log_fn *log,
+    pwauth **ret_pa);
+
+/*
+ * pwauth_open_pam: fork nhelpers (1..16; 0 = 2) helper processes that keep
+ * the current (root) privileges and run PAM service `service` (NULL =
+ * "jwt-issuerd").  Must be called while still root (for pam_unix) and
+ * before any threads are started (fork); the helpers close every fd but
+ * their socket.  Concurrency: one request per helper at a time; callers
+ * beyond nhelpers wait for a free helper.  A helper that dies or hangs
+ * longer than 60 s is dropped (it cannot be re-forked after privileges are
+ * dropped); when none is left pwauth_check returns PWAUTH_ERROR.
+ * service is copied.  Errors: -1 (logged).  On success 0 and *ret_pa.
+ */
+int pwauth_open_pam(const char *service, unsigned nhelpers,
+    issuerd_log_fn *log, pwauth **ret_pa);
+
+/*
+ * pwauth_check: check password (pwlen bytes, need not be NUL-terminated;
+ * may contain any byte but NUL) for user.  Blocking (a yescrypt hash or a
+ * PAM conversation): never call it on MHD's event thread.
+ */
+pwauth_result pwauth_check(pwauth *pa, const char *user, const char *password,
+    size_t pwlen);
+
+/*
+ * pwauth_reload: SIGHUP.  file: re-read and re-parse; on any error the old
+ * table is kept and -1 returned (logged); checks running concurrently are
+ * safe.  pam: no-op, 0.  Call from the thread that handles the reload.
+ */
+int pwauth_reload(pwauth *pa);
+
+/*
+ * pwauth_free: free the table / close the helpers' sockets (they exit) and
+ * reap them.  NULL-safe; returns NULL.  No check may be running.
+ */
+pwauth *pwauth_free(pwauth *pa);
+
+#endif /* ISSUERD_PWAUTH_H */
