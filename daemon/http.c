@@ -478,7 +478,6 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory_limit, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, h);
-	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL);
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
 	if (c->tls_cert_pem != NULL) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, c->tls_cert_pem);
@@ -486,7 +485,9 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
+	/* The logger goes first, so that MHD reports option errors through it. */
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->d == NULL) {
 		log_err("libmicrohttpd failed to start");
