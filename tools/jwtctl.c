@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -400,9 +401,13 @@ key_error(const char *cmd, const char *path, pjwt_err r, pjwt_alg alg)
 		errmsg("%s: %s while loading '%s'", cmd, pjwt_strerror(r), path);
 		return OUT_FAILURE;
 	case PJWT_E_ALG_MISMATCH:
-		errmsg("%s: '%s': the key does not fit --alg %s (alg_mismatch)",
-		    cmd, path, alg != PJWT_ALG_UNKNOWN ? pjwt_alg_name(alg) : "");
-		return OUT_CONFIG;
+		if (alg != PJWT_ALG_UNKNOWN) {
+			errmsg("%s: '%s': the key does not fit --alg %s "
+			    "(alg_mismatch)", cmd, path, pjwt_alg_name(alg));
+			return OUT_CONFIG;
+		}
+		why = "a key's \"alg\" does not fit its type";
+		break;
 	case PJWT_E_BAD_KEY:
 		why = "no usable key: expected a PEM key, a JWK or a JWK Set "
 		    "(encrypted PEM is not supported)";
