@@ -63,7 +63,14 @@ pjwtp_json_parse(const char *buf, size_t len, json_t **ret_json)
 		return PJWT_E_MALFORMED;
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
+		/*
+		 * jansson 2.14's parser never sets json_error_out_of_memory:
+		 * an allocation failure returns NULL without setting any
+		 * error, so the text stays empty (and the code byte is left
+		 * uninitialised).  Every input error sets a message.
+		 */
+		if (jerr.text[0] == '\0' ||
+		    json_error_code(&jerr) == json_error_out_of_memory)
 			return PJWT_E_NOMEM;
 		return PJWT_E_MALFORMED;
 	}
