@@ -1,0 +1,69 @@
+#!/bin/sh
+# lockout.sh: brute-force lockout per user name and per client address,
+# persisted across restarts, doubling backoff; unknown vs known user timing.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/daemon/lib-daemon.sh"
+
+daemon_setup
+sed -i 's/^max_failures = .*/max_failures = 3\nlockout_initial = 2\nlockout_max = 4/' "$D/conf"
+daemon_start || { plan 1; fail "daemon start"; done_testing; }
+
+err_of() { printf '%s' "$1" | json error; }
+desc_of() { printf '%s' "$1" | json error_description; }
+
+for i in 1 2 3; do
+	r=$(tok_pw alice wrong)
+	[ "$(err_of "$r")" = invalid_grant ] || fail "failure $i not invalid_grant: $r"
+done
+pass "three wrong passwords: invalid_grant"
+r=$(tok_pw alice 'alice pw')
+ok "locked: the right password is refused too" sh -c "[ '$(err_of "$r")' = invalid_grant ]"
+ok "locked: the description says for how long" sh -c "printf '%s' '$(desc_of "$r")' | grep -Eq '^too many failed attempts; try again in [12] seconds$'"
+r=$(tok_pw bob 'bob-pw')
+ok "the client address is locked as well" sh -c "printf '%s' '$(desc_of "$r")' | grep -q 'too many failed attempts'"
+ok "lockout logged" grep -q 'password grant refused: user=alice .*locked' "$D/log"
+
+# Persisted: a restart does not reset the counters.
+daemon_stop
+daemon_start || fail "restart"
+r=$(tok_pw alice 'alice pw')
+ok "still locked after a restart" sh -c "printf '%s' '$(desc_of "$r")' | grep -q 'too many failed attempts'"
+
+sleep 2.2
+r=$(tok_pw alice wrong)
+ok "after the lock: one more failure" sh -c "[ '$(err_of "$r")' = invalid_grant ]"
+r=$(tok_pw alice 'alice pw')
+ok "... locks again for twice as long (4 s)" sh -c "printf '%s' '$(desc_of "$r")' | grep -Eq 'try again in [34] seconds'"
+sleep 4.2
+r=$(tok_pw alice 'alice pw')
+ok "after the lock expires the right password works" sh -c "printf '%s' '$r' | grep -q access_token"
+r=$(tok_pw alice wrong)
+r=$(tok_pw alice 'alice pw')
+ok "a success resets the counters" sh -c "printf '%s' '$r' | grep -q access_token"
+daemon_stop
+
+# Timing: unknown users cost what known users with a wrong password cost,
+# and get byte-identical responses.
+MAX_FAILURES=1000 daemon_write_conf
+daemon_start || fail "restart for timing"
+curl -sS -D "$TMPDIR_T/h1" -o "$TMPDIR_T/b1" -d grant_type=password -d client_id=ssh-cli -d username=alice -d password=nope "$URL/token"
+curl -sS -D "$TMPDIR_T/h2" -o "$TMPDIR_T/b2" -d grant_type=password -d client_id=ssh-cli -d username=mallory -d password=nope "$URL/token"
+ok "unknown user: same body as a wrong password" cmp "$TMPDIR_T/b1" "$TMPDIR_T/b2"
+ok "unknown user: same status and headers" sh -c "grep -v -i '^date:' '$TMPDIR_T/h1' >'$TMPDIR_T/h1x'; grep -v -i '^date:' '$TMPDIR_T/h2' >'$TMPDIR_T/h2x'; cmp '$TMPDIR_T/h1x' '$TMPDIR_T/h2x'"
+timing() {
+	curl -sS -o /dev/null -w '%{time_total}\n' -d grant_type=password -d client_id=ssh-cli \
+	    -d "username=$1" -d password=nope "$URL/token"
+}
+for i in $(seq 1 10); do timing alice; done >"$TMPDIR_T/known"
+for i in $(seq 1 10); do timing "nosuch$i"; done >"$TMPDIR_T/unknown"
+read -r k u ratio <<EOT
+$($PY -c '
+import statistics,sys
+k=statistics.median(float(x) for x in open(sys.argv[1]))
+u=statistics.median(float(x) for x in open(sys.argv[2]))
+print(f"{k*1000:.1f} {u*1000:.1f} {u/k:.2f}")' "$TMPDIR_T/known" "$TMPDIR_T/unknown")
+EOT
+diag "median wrong-password time: known user ${k} ms, unknown user ${u} ms (ratio $ratio)"
+ok "unknown vs known user: same order of magnitude" $PY -c "import sys; r=float('$ratio'); sys.exit(0 if 0.33 < r < 3 else 1)"
+daemon_stop
+done_testing
