@@ -1,0 +1,274 @@
+/*
+ * jwtctl_cmd_verify.c - jwtctl verify: the same library and checks as
+ * pam_jwt.so, at the current time.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pjwt_file.h"
+#include "pjwt_jwt.h"
+#include "pjwt_key.h"
+#include "pjwt_mem.h"
+#include "jwtctl.h"
+
+const char help_verify[] =
+	"Usage: jwtctl verify (--jwks FILE | --key KEY) --iss ISS --aud AUD [--sub SUB]\n"
+	"                     [--scope SCOPES] [--leeway SECONDS] [--max-age SECONDS]\n"
+	"                     [--typ TYP|any] [--alg LIST] [TOKEN | -]\n"
+	"\n"
+	"Verify TOKEN (or one read from stdin when TOKEN is '-' or absent; trailing\n"
+	"whitespace is stripped; at most 64 KiB) exactly as pam_jwt.so does, at the\n"
+	"current time.  Valid: exit 0 and the claims as JSON on stdout.  Rejected:\n"
+	"exit 1 and one line \"invalid: REASON\" on stderr (REASON as in the logs,\n"
+	"e.g. expired, bad_signature, aud_mismatch).  Prefer stdin: arguments are\n"
+	"visible to other users in ps.\n"
+	"\n"
+	"  --jwks FILE      JWK Set of the accepted keys\n"
+	"  --key KEY        one accepted key, PEM or JWK (public, or private/HMAC)\n"
+	"  --iss ISS        required issuer, compared exactly (required)\n"
+	"  --aud AUD        required audience (required)\n"
+	"  --sub SUB        the sub claim must equal SUB\n"
+	"  --scope SCOPES   space-separated scopes that must all be in the scope claim\n"
+	"  --leeway SECONDS clock skew allowed for exp, nbf and iat, 0..86400\n"
+	"                   (default 60)\n"
+	"  --max-age SECONDS refuse tokens issued (iat) more than SECONDS ago; 0 = off\n"
+	"                   (default off)\n"
+	"  --typ TYP        required header typ (default at+jwt); 'any' accepts any\n"
+	"                   typ or none\n"
+	"  --alg LIST       comma-separated algorithms accepted (default: all); with\n"
+	"                   --key and a single algorithm, the key is bound to it\n"
+	"  -h, --help       show this help\n"
+	EXIT_TEXT;
+
+/*
+ * libpjwt's own failures (memory, OpenSSL, misuse) are ours, not the
+ * token's: they must not be reported as "invalid: ...".
+ */
+static int
+is_runtime_error(pjwt_err e)
+{
+	return e == PJWT_E_NOMEM || e == PJWT_E_INTERNAL ||
+	    e == PJWT_E_INVALID_ARGUMENT;
+}
+
+/* ---- verify -------------------------------------------------------------- */
+
+/* Exactly one bit set: the single algorithm of a --alg list. */
+static pjwt_alg
+single_alg(unsigned mask)
+{
+	int a;
+
+	if (mask == 0 || (mask & (mask - 1)) != 0)
+		return PJWT_ALG_UNKNOWN;
+	for (a = 1; a < PJWT_ALG_COUNT; a++)
+		if (mask == PJWT_ALG_BIT(a))
+			return (pjwt_alg)a;
+	return PJWT_ALG_UNKNOWN;
+}
+
+/* load_keyset: --jwks FILE, or --key KEY as a set of one. */
+static enum outcome
+load_keyset(const char *cmd, const char *jwks, const char *keyfile,
+    pjwt_alg alg, pjwt_keyset **ret_ks)
+{
+	pjwt_keyset *ks = NULL;
+	pjwt_key *k = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	enum outcome o;
+	pjwt_err r;
+
+	if (jwks != NULL) {
+		if ((r = pjwt_file_read(jwks, (uid_t)-1, KEY_FILE_MAX, &buf,
+		    &len)) != PJWT_OK)
+			return ctl_file_error(cmd, jwks, r, errno);
+		r = pjwt_keyset_from_jwks(buf, len, &ks);
+		pjwt_secret_free(buf, len + 1);
+		if (r != PJWT_OK)
+			return ctl_key_error(cmd, jwks, r, PJWT_ALG_UNKNOWN);
+		*ret_ks = ks;
+		return OUT_OK;
+	}
+	if ((o = ctl_load_key(cmd, keyfile, alg, &k)) != OUT_OK)
+		return o;
+	if ((ks = pjwt_keyset_new()) == NULL ||
+	    pjwt_keyset_add(ks, k) != PJWT_OK) {
+		ctl_err("out of memory");
+		pjwt_keyset_free(ks);
+		pjwt_key_free(k);
+		return OUT_FAILURE;
+	}
+	*ret_ks = ks;
+	return OUT_OK;
+}
+
+/* setting_error: a policy setter refused an option's value. */
+static enum outcome
+setting_error(const char *cmd, const char *opt, pjwt_err r)
+{
+	if (r == PJWT_E_NOMEM) {
+		ctl_err("out of memory");
+		return OUT_FAILURE;
+	}
+	return ctl_usage(cmd, "%s: value refused (%s)", opt, pjwt_strerror(r));
+}
+
+enum outcome
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "jwks", required_argument, NULL, 'J' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "iss", required_argument, NULL, 'i' },
+		{ "aud", required_argument, NULL, 'a' },
+		{ "sub", required_argument, NULL, 's' },
+		{ "scope", required_argument, NULL, 'S' },
+		{ "leeway", required_argument, NULL, 'l' },
+		{ "max-age", required_argument, NULL, 'm' },
+		{ "typ", required_argument, NULL, 'T' },
+		{ "alg", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "verify", *jwks = NULL, *keyfile = NULL, *iss = NULL;
+	const char *aud = NULL, *sub = NULL, *scope = NULL, *typ = "at+jwt";
+	const char *arg = NULL, *algs = NULL;
+	long long leeway = 60, max_age = 0;
+	unsigned mask = 0;
+	pjwt_policy *p = NULL;
+	pjwt_keyset *ks = NULL;
+	pjwt_claims *claims = NULL;
+	char *token = NULL;
+	size_t len = 0, cap = 0;
+	enum outcome o;
+	pjwt_err r;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J': jwks = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'i': iss = optarg; break;
+		case 'a': aud = optarg; break;
+		case 's': sub = optarg; break;
+		case 'S': scope = optarg; break;
+		case 'T': typ = optarg; break;
+		case 'A': algs = optarg; break;
+		case 'l':
+			if (ctl_parse_num(optarg, 0, LEEWAY_MAX, &leeway) != 0)
+				return ctl_usage(cmd, "--leeway must be a number "
+				    "of seconds from 0 to %lld", LEEWAY_MAX);
+			break;
+		case 'm':
+			if (ctl_parse_num(optarg, 0, TTL_MAX, &max_age) != 0)
+				return ctl_usage(cmd, "--max-age must be a "
+				    "number of seconds from 0 to %lld", TTL_MAX);
+			break;
+		case 'h':
+			return ctl_puts(help_verify) == 0 ? OUT_OK : OUT_FAILURE;
+		default:
+			return ctl_opt_error(cmd, c, argv);
+		}
+	}
+	if (argc - optind > 1)
+		return ctl_usage(cmd, "more than one TOKEN given");
+	if (optind < argc)
+		arg = argv[optind];
+	if ((jwks == NULL) == (keyfile == NULL))
+		return ctl_usage(cmd, "give exactly one of --jwks FILE and "
+		    "--key KEY");
+	if (iss == NULL || aud == NULL)
+		return ctl_usage(cmd, "--iss and --aud are required");
+	if (*typ == '\0')
+		return ctl_usage(cmd, "--typ must not be empty (use --typ any)");
+	if (algs != NULL && (r = pjwt_alg_list_parse(algs, &mask)) != PJWT_OK)
+		return ctl_usage(cmd, r == PJWT_E_ALG_NONE ?
+		    "--alg none is never accepted" : r == PJWT_E_ALG_UNSUPPORTED ?
+		    "--alg names an unknown algorithm (one of: " ALGS_TEXT ")" :
+		    "--alg must be a comma-separated list without blanks or "
+		    "repeats");
+
+	if ((p = pjwt_policy_new()) == NULL) {
+		ctl_err("out of memory");
+		return OUT_FAILURE;
+	}
+	if ((r = pjwt_policy_set_issuer(p, iss)) != PJWT_OK) {
+		o = setting_error(cmd, "--iss", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_audience(p, aud)) != PJWT_OK) {
+		o = setting_error(cmd, "--aud", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_leeway(p, (int64_t)leeway)) != PJWT_OK) {
+		o = setting_error(cmd, "--leeway", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_max_age(p, (int64_t)max_age)) != PJWT_OK) {
+		o = setting_error(cmd, "--max-age", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_typ(p, strcmp(typ, "any") == 0 ? NULL :
+	    typ)) != PJWT_OK) {
+		o = setting_error(cmd, "--typ", r);
+		goto out;
+	}
+	if (scope != NULL && (r = pjwt_policy_set_scopes(p, scope)) != PJWT_OK) {
+		o = setting_error(cmd, "--scope", r);
+		goto out;
+	}
+	if (sub != NULL && (r = pjwt_policy_set_user(p, sub)) != PJWT_OK) {
+		o = setting_error(cmd, "--sub", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_algorithms(p, mask)) != PJWT_OK) {
+		o = setting_error(cmd, "--alg", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_now(p, (int64_t)time(NULL))) != PJWT_OK) {
+		ctl_err("%s: the system clock is unusable (%s)", cmd,
+		    pjwt_strerror(r));
+		o = OUT_FAILURE;
+		goto out;
+	}
+	if ((o = load_keyset(cmd, jwks, keyfile, single_alg(mask), &ks)) !=
+	    OUT_OK)
+		goto out;
+
+	if ((r = ctl_read_token(arg, &token, &len, &cap)) == PJWT_E_IO) {
+		ctl_err("%s: cannot read the token from stdin: %s", cmd,
+		    strerror(errno));
+		o = OUT_FAILURE;
+		goto out;
+	}
+	/* An empty input is no token: say so rather than "invalid_argument". */
+	if (r == PJWT_OK && len == 0)
+		r = PJWT_E_MALFORMED;
+	if (r == PJWT_OK)
+		r = pjwt_verify(ks, token, len, p, &claims);
+	if (r != PJWT_OK) {
+		if (is_runtime_error(r)) {
+			ctl_err("%s: cannot verify (%s)", cmd, pjwt_strerror(r));
+			o = OUT_FAILURE;
+		} else {
+			fprintf(stderr, "invalid: %s\n", pjwt_strerror(r));
+			o = OUT_INVALID;
+		}
+		goto out;
+	}
+	o = ctl_json(pjwt_claims_json(claims));
+ out:
+	if (token != NULL)
+		pjwt_secret_free(token, cap);
+	pjwt_claims_free(claims);
+	pjwt_keyset_free(ks);
+	pjwt_policy_free(p);
+	return o;
+}
