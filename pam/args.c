@@ -1,0 +1,241 @@
+/* args.c - pam_jwt module arguments: one setter, strict values. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pjwt_key.h"
+#include "args.h"
+
+enum arg_kind { ARG_FLAG, ARG_PATH, ARG_TEXT, ARG_WORD, ARG_NUM, ARG_SPECIAL };
+
+enum arg_id {
+	A_JWKS, A_KEY, A_ISSUER, A_AUDIENCE, A_USER_CLAIM, A_SCOPE, A_LEEWAY,
+	A_MAX_AGE, A_TYP, A_ALGORITHMS, A_REVOKED, A_USE_FIRST_PASS,
+	A_TRY_FIRST_PASS, A_PROMPT, A_EXPORT_CLAIMS, A_DEBUG,
+};
+
+static const struct {
+	const char *name;
+	enum arg_id id;
+	enum arg_kind kind;
+	size_t max;              /* longest value accepted */
+} arg_table[] = {
+	{ "jwks", A_JWKS, ARG_PATH, PATH_MAX - 1 },
+	{ "key", A_KEY, ARG_PATH, PATH_MAX - 1 },
+	{ "issuer", A_ISSUER, ARG_WORD, 1024 },
+	{ "audience", A_AUDIENCE, ARG_WORD, 1024 },
+	{ "user_claim", A_USER_CLAIM, ARG_WORD, 64 },
+	{ "scope", A_SCOPE, ARG_TEXT, 1024 },
+	{ "leeway", A_LEEWAY, ARG_NUM, 16 },
+	{ "max_age", A_MAX_AGE, ARG_NUM, 16 },
+	{ "typ", A_TYP, ARG_WORD, 64 },
+	{ "algorithms", A_ALGORITHMS, ARG_SPECIAL, 256 },
+	{ "revoked", A_REVOKED, ARG_PATH, PATH_MAX - 1 },
+	{ "use_first_pass", A_USE_FIRST_PASS, ARG_FLAG, 0 },
+	{ "try_first_pass", A_TRY_FIRST_PASS, ARG_FLAG, 0 },
+	{ "prompt", A_PROMPT, ARG_TEXT, PJM_MAX_PROMPT },
+	{ "export_claims", A_EXPORT_CLAIMS, ARG_FLAG, 0 },
+	{ "debug", A_DEBUG, ARG_FLAG, 0 },
+};
+
+void
+args_init(struct pjm_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->user_claim = "sub";
+	a->leeway = PJM_DEFAULT_LEEWAY;
+	a->typ = PJM_DEFAULT_TYP;
+	a->prompt = PJM_DEFAULT_PROMPT;
+}
+
+/* Printable ASCII; spaces allowed only when `spaces`. */
+static int
+printable(const char *s, int spaces)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c > 0x7e || (c == ' ' && !spaces))
+			return 0;
+	}
+	return 1;
+}
+
+/* A non-negative decimal without sign, blanks or leading zeros. */
+static int
+parse_num(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*ret = (int64_t)v;
+	return 0;
+}
+
+int
+args_set(struct pjm_args *a, const char *key, const char *value,
+    const char **ret_why)
+{
+	size_t i, n = sizeof(arg_table) / sizeof(arg_table[0]);
+	unsigned bit;
+	pjwt_err e;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg_table[i].name, key) == 0)
+			break;
+	if (i == n) {
+		*ret_why = "unknown argument";
+		return -1;
+	}
+	bit = 1u << (unsigned)arg_table[i].id;
+	if ((a->seen & bit) != 0) {
+		*ret_why = "given more than once";
+		return -1;
+	}
+	a->seen |= bit;
+
+	if (arg_table[i].kind == ARG_FLAG) {
+		if (value != NULL) {
+			*ret_why = "takes no value";
+			return -1;
+		}
+	} else {
+		if (value == NULL || *value == '\0') {
+			*ret_why = "needs a value (key=value)";
+			return -1;
+		}
+		if (strlen(value) > arg_table[i].max) {
+			*ret_why = "value too long";
+			return -1;
+		}
+		if (!printable(value, arg_table[i].kind == ARG_TEXT ||
+		    arg_table[i].kind == ARG_PATH)) {
+			*ret_why = "value has blanks or non-printable bytes";
+			return -1;
+		}
+		if (arg_table[i].kind == ARG_PATH && value[0] != '/') {
+			*ret_why = "path must be absolute";
+			return -1;
+		}
+	}
+
+	switch (arg_table[i].id) {
+	case A_JWKS:
+		a->jwks = value;
+		break;
+	case A_KEY:
+		a->key = value;
+		break;
+	case A_ISSUER:
+		a->issuer = value;
+		break;
+	case A_AUDIENCE:
+		a->audience = value;
+		break;
+	case A_USER_CLAIM:
+		a->user_claim = value;
+		break;
+	case A_SCOPE:
+		/* Leading/trailing blanks would make an empty scope name. */
+		if (value[0] == ' ' || value[strlen(value) - 1] == ' ' ||
+		    strstr(value, "  ") != NULL) {
+			*ret_why = "scopes are names separated by single spaces";
+			return -1;
+		}
+		a->scope = value;
+		break;
+	case A_LEEWAY:
+		if (parse_num(value, 0, PJM_MAX_LEEWAY, &a->leeway) != 0) {
+			*ret_why = "not a number of seconds in 0..86400";
+			return -1;
+		}
+		break;
+	case A_MAX_AGE:
+		if (parse_num(value, 0, PJM_MAX_MAX_AGE, &a->max_age) != 0) {
+			*ret_why = "not a number of seconds in 0..316224000";
+			return -1;
+		}
+		break;
+	case A_TYP:
+		a->typ = strcmp(value, "any") == 0 ? NULL : value;
+		break;
+	case A_ALGORITHMS:
+		if ((e = pjwt_alg_list_parse(value, &a->alg_mask)) != PJWT_OK) {
+			*ret_why = e == PJWT_E_ALG_NONE ?
+			    "\"none\" is never an allowed algorithm" :
+			    "not a comma-separated list of JWS algorithm names";
+			return -1;
+		}
+		break;
+	case A_REVOKED:
+		a->revoked = value;
+		break;
+	case A_USE_FIRST_PASS:
+	case A_TRY_FIRST_PASS:
+		if (a->use_first_pass || a->try_first_pass) {
+			*ret_why = "use_first_pass and try_first_pass exclude each other";
+			return -1;
+		}
+		if (arg_table[i].id == A_USE_FIRST_PASS)
+			a->use_first_pass = 1;
+		else
+			a->try_first_pass = 1;
+		break;
+	case A_PROMPT:
+		a->prompt = value;
+		break;
+	case A_EXPORT_CLAIMS:
+		a->export_claims = 1;
+		break;
+	case A_DEBUG:
+		a->debug = 1;
+		break;
+	}
+	return 0;
+}
+
+int
+args_split(const char *word, char *keybuf, size_t keybuf_len,
+    const char **ret_value)
+{
+	const char *eq = strchr(word, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - word) : strlen(word);
+
+	if (klen >= keybuf_len)
+		return -1;
+	memcpy(keybuf, word, klen);
+	keybuf[klen] = '\0';
+	*ret_value = eq != NULL ? eq + 1 : NULL;
+	return 0;
+}
+
+int
+args_check_auth(const struct pjm_args *a, const char **ret_why)
+{
+	if (a->jwks != NULL && a->key != NULL) {
+		*ret_why = "jwks= and key= exclude each other";
+		return -1;
+	}
+	if (a->jwks == NULL && a->key == NULL) {
+		*ret_why = "jwks= or key= is required";
+		return -1;
+	}
+	if (a->issuer == NULL) {
+		*ret_why = "issuer= is required";
+		return -1;
+	}
+	if (a->audience == NULL) {
+		*ret_why = "audience= is required";
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,224 @@
+/* files.c - reading the key/JWKS file and the revoked list, StrictModes-style. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pjwt_file.h"
+#include "pjwt_key.h"
+#include "pjwt_mem.h"
+#include "files.h"
+
+static void
+set_bad(char *bad, size_t badlen, const char *what)
+{
+	if (bad != NULL && badlen > 0)
+		snprintf(bad, badlen, "%s", what);
+}
+
+static int
+owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Every directory from the file's parent up to "/" (symlinks resolved) must
+ * be owned by root or us and not writable by group or others, unless sticky:
+ * otherwise whoever can write there can swap the file.
+ */
+static pjwt_err
+check_dirs(const char *path, char *bad, size_t badlen)
+{
+	char *dir = NULL, *real = NULL, *slash;
+	struct stat st;
+	pjwt_err r = PJWT_E_IO;
+	int saved;
+
+	if ((dir = strdup(path)) == NULL)
+		return PJWT_E_NOMEM;
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		r = PJWT_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((real = realpath(dir, NULL)) == NULL) {
+		set_bad(bad, badlen, dir);
+		goto out;
+	}
+	for (;;) {
+		if (stat(real, &st) != 0) {
+			set_bad(bad, badlen, real);
+			r = PJWT_E_IO;
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			set_bad(bad, badlen, real);
+			r = PJWT_E_FILE_NOT_REGULAR;
+			goto out;
+		}
+		if (!owner_ok(st.st_uid)) {
+			set_bad(bad, badlen, real);
+			r = PJWT_E_FILE_OWNER;
+			goto out;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (st.st_mode & S_ISVTX) == 0) {
+			set_bad(bad, badlen, real);
+			r = PJWT_E_FILE_MODE;
+			goto out;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	r = PJWT_OK;
+ out:
+	saved = errno;
+	free(dir);
+	free(real);
+	errno = saved;
+	return r;
+}
+
+pjwt_err
+pjm_read_trusted(const char *path, size_t max, char **ret_buf,
+    size_t *ret_len, char *bad, size_t badlen)
+{
+	pjwt_err r;
+	uid_t euid = geteuid();
+
+	if (path == NULL || path[0] != '/')
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((r = check_dirs(path, bad, badlen)) != PJWT_OK)
+		return r;
+	set_bad(bad, badlen, path);
+	/* Root-owned first; an unprivileged process may also use its own. */
+	r = pjwt_file_read(path, 0, max, ret_buf, ret_len);
+	if (r == PJWT_E_FILE_OWNER && euid != 0)
+		r = pjwt_file_read(path, euid, max, ret_buf, ret_len);
+	return r;
+}
+
+pjwt_err
+pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
+    char *bad, size_t badlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	pjwt_keyset *ks = NULL;
+	pjwt_key *k = NULL;
+	pjwt_err r;
+
+	if ((r = pjm_read_trusted(jwks != NULL ? jwks : key, PJM_MAX_KEYFILE,
+	    &buf, &len, bad, badlen)) != PJWT_OK)
+		return r;
+	if (jwks != NULL) {
+		r = pjwt_keyset_from_jwks(buf, len, &ks);
+	} else if ((r = pjwt_key_load(buf, len, PJWT_ALG_UNKNOWN, &k)) ==
+	    PJWT_OK) {
+		if ((ks = pjwt_keyset_new()) == NULL)
+			r = PJWT_E_NOMEM;
+		else if ((r = pjwt_keyset_add(ks, k)) == PJWT_OK)
+			k = NULL;
+	}
+	pjwt_key_free(k);
+	pjwt_secret_free(buf, len + 1);
+	if (r != PJWT_OK) {
+		pjwt_keyset_free(ks);
+		return r;
+	}
+	*ret_ks = ks;
+	return PJWT_OK;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* One line (no '\n'): 1 listed and equal to jti, 0 not, -1 malformed. */
+static int
+revoked_line(const char *p, size_t n, const char *jti, size_t jti_len)
+{
+	size_t i = 0, id_len, digits = 0;
+
+	while (i < n && p[i] != ' ' && p[i] != '\t') {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x21 || c > 0x7e)
+			return -1;
+		i++;
+	}
+	id_len = i;
+	if (id_len == 0 || id_len > PJM_MAX_JTI)
+		return -1;
+	while (i < n && is_blank(p[i]))
+		i++;
+	while (i < n && p[i] >= '0' && p[i] <= '9') {
+		i++;
+		digits++;
+	}
+	if (digits > 19)
+		return -1;
+	while (i < n && is_blank(p[i]))
+		i++;
+	if (i != n)
+		return -1;
+	return id_len == jti_len && memcmp(p, jti, jti_len) == 0;
+}
+
+pjwt_err
+pjm_revoked_check(const char *path, const char *jti, int *ret_revoked,
+    size_t *ret_line, char *bad, size_t badlen)
+{
+	char *buf = NULL;
+	size_t len = 0, pos = 0, lineno = 0, jti_len;
+	pjwt_err r;
+	int found = 0;
+
+	if (jti == NULL || (jti_len = strlen(jti)) == 0)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((r = pjm_read_trusted(path, PJM_MAX_REVOKED, &buf, &len, bad,
+	    badlen)) != PJWT_OK)
+		return r;
+	/* Every line is checked, also after a match: a damaged file is
+	 * reported at once, not when a later jti happens to reach it. */
+	while (pos < len) {
+		const char *line = buf + pos, *nl;
+		size_t n;
+		int m;
+
+		nl = memchr(line, '\n', len - pos);
+		n = nl != NULL ? (size_t)(nl - line) : len - pos;
+		pos += n + (nl != NULL ? 1 : 0);
+		lineno++;
+		if (n == 0 || line[0] == '#')
+			continue;
+		if ((m = revoked_line(line, n, jti, jti_len)) < 0) {
+			*ret_line = lineno;
+			r = PJWT_E_MALFORMED;
+			goto out;
+		}
+		found |= m;
+	}
+	*ret_revoked = found;
+	r = PJWT_OK;
+ out:
+	free(buf);
+	return r;
+}

@@ -1,0 +1,658 @@
+/*
+ * pam_jwt.c - JWTs as PAM credentials.
+ *
+ * auth: read a token (PAM_AUTHTOK with use_first_pass/try_first_pass, else a
+ * prompt with echo off), verify it offline against a local key or JWKS file
+ * with libpjwt, require its user claim to equal PAM_USER, and check the
+ * revoked list.  Only that full path returns PAM_SUCCESS; the return value
+ * starts as PAM_AUTH_ERR and every early exit keeps a failure code.
+ * account: refuse a token this module accepted on the handle that has since
+ * expired or been revoked; PAM_IGNORE when there is none.
+ * setcred: PAM_SUCCESS when this module authenticated the handle.
+ * session: PAM_IGNORE.
+ *
+ * No static mutable state; nothing process-global is touched (OpenSSL and
+ * jansson belong to the host process: sshd, sudo).  Every copy of a token is
+ * wiped before it is freed; tokens, signatures and passwords are never
+ * logged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
+#include <security/pam_modules.h>
+#include <security/pam_ext.h>
+
+#include "pjwt_err.h"
+#include "pjwt_jws.h"
+#include "pjwt_jwt.h"
+#include "pjwt_key.h"
+#include "pjwt_mem.h"
+#include "args.h"
+#include "files.h"
+
+/* Only the pam_sm_* entry points leave the module (see pam/Makefile.inc). */
+#define PJM_EXPORT __attribute__((visibility("default")))
+
+#define PJM_DATA "pam_jwt_state"
+#define PJM_MAX_TOKEN PJWT_DEFAULT_MAX_TOKEN  /* from PAM_AUTHTOK: 8 KiB */
+#define PJM_MAX_EXPORT 1024
+
+/*
+ * Lengths at which the paths a token travels cut it: the OpenSSH client
+ * sends at most 1023 characters (password and keyboard-interactive), sshd's
+ * password method refuses more than 1024, sudo reads 1023, Linux-PAM's
+ * misc_conv and pam_unix 511.  A token of exactly one of these lengths that
+ * fails to verify was most likely cut short on its way.
+ */
+static const size_t transport_limits[] = { 511, 1023, 1024 };
+
+/* What pam_set_data keeps of an accepted token: copies, never the token. */
+struct pjm_state {
+	int64_t deadline;        /* exp + leeway: expired when now >= this */
+	char *jti;               /* NULL when the token has none */
+	char *user;              /* PAM_USER it was accepted for */
+	char *revoked;           /* revoked= of the auth line, or NULL */
+};
+
+/* Everything the attempt's single log line says. */
+struct attempt {
+	char service[65];
+	char user[65];
+	char rhost[65];
+	char detail[PATH_MAX + 96];
+	pjwt_info info;
+	size_t len;
+};
+
+static void
+state_free(struct pjm_state *st)
+{
+	if (st == NULL)
+		return;
+	free(st->jti);
+	free(st->user);
+	free(st->revoked);
+	free(st);
+}
+
+static void
+state_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	(void)pamh;
+	(void)error_status;
+	state_free(data);
+}
+
+/* Copy s into dst for a log line: printable ASCII only, '?' elsewhere,
+ * "..." when cut, "-" when empty or NULL. */
+static void
+sanitize(char *dst, size_t size, const char *s)
+{
+	size_t i = 0;
+
+	if (s == NULL || *s == '\0') {
+		snprintf(dst, size, "-");
+		return;
+	}
+	for (; s[i] != '\0' && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = (c >= 0x21 && c <= 0x7e) ? (char)c : '?';
+	}
+	dst[i] = '\0';
+	if (s[i] != '\0' && size >= 4)
+		memcpy(dst + size - 4, "...", 4);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+static void
+attempt_init(pam_handle_t *pamh, struct attempt *at, const char *user)
+{
+	const void *item;
+
+	memset(at, 0, sizeof(*at));
+	item = NULL;
+	(void)pam_get_item(pamh, PAM_SERVICE, &item);
+	sanitize(at->service, sizeof(at->service), item);
+	item = NULL;
+	(void)pam_get_item(pamh, PAM_RHOST, &item);
+	sanitize(at->rhost, sizeof(at->rhost), item);
+	sanitize(at->user, sizeof(at->user), user);
+}
+
+/*
+ * The one line per attempt: outcome, where from, why, and what the token
+ * claimed to be (kid, jti, iss from pjwt_info: already printable ASCII and
+ * bounded; unverified unless the outcome is "accepted").
+ */
+static void
+log_attempt(pam_handle_t *pamh, int prio, const char *outcome,
+    const char *reason, const char *cause, const struct attempt *at)
+{
+	pam_syslog(pamh, prio,
+	    "%s: service=%s user=%s rhost=%s reason=%s%s%s%s%s len=%zu "
+	    "kid=%s jti=%s iss=%s",
+	    outcome, at->service, at->user, at->rhost, reason,
+	    cause != NULL ? " cause=" : "", cause != NULL ? cause : "",
+	    at->detail[0] != '\0' ? " " : "", at->detail, at->len,
+	    or_dash(at->info.kid), or_dash(at->info.jti),
+	    or_dash(at->info.iss));
+}
+
+/*
+ * Parse argv through args_set.  Logs the first problem (LOG_ERR) and
+ * returns -1; the caller answers PAM_SERVICE_ERR.
+ */
+static int
+parse_args(pam_handle_t *pamh, int argc, const char **argv,
+    struct pjm_args *a)
+{
+	char key[32];
+	const char *value, *why = NULL;
+	int i;
+
+	args_init(a);
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL)
+			continue;
+		if (args_split(argv[i], key, sizeof(key), &value) != 0) {
+			why = "unknown argument";
+			snprintf(key, sizeof(key), "%.28s...", argv[i]);
+		} else if (args_set(a, key, value, &why) == 0) {
+			continue;
+		}
+		sanitize(key, sizeof(key), key);
+		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
+		    "'%s': %s", key, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * "file=PATH" for a log line, with the line number of a malformed revoked
+ * list or the errno text of an I/O error (err: errno saved at the failure).
+ */
+static void
+file_detail(char *dst, size_t size, const char *file, pjwt_err e, int err,
+    size_t line)
+{
+	char ebuf[128];
+
+	if (e == PJWT_E_MALFORMED && line > 0)
+		snprintf(dst, size, "file=%s:%zu", file, line);
+	else if (e == PJWT_E_IO)
+		snprintf(dst, size, "file=%s (%s)", file,
+		    strerror_r(err, ebuf, sizeof(ebuf)));
+	else
+		snprintf(dst, size, "file=%s", file);
+}
+
+static int
+is_transport_limit(size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(transport_limits) / sizeof(transport_limits[0]);
+	    i++)
+		if (len == transport_limits[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * The start of a compact JWS cut short: a base64url header starting "ey",
+ * then only base64url characters and at most two dots.  Such input is never
+ * handed on as a password.
+ */
+static int
+looks_like_cut_jwt(const char *s, size_t len)
+{
+	size_t i, dots = 0;
+
+	if (len < 3 || s[0] != 'e' || s[1] != 'y')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.')
+			dots++;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	return dots <= 2;
+}
+
+/* A claim as an environment value: printable ASCII, bounded. */
+static int
+exportable(const char *v)
+{
+	size_t n = 0;
+
+	for (; v[n] != '\0'; n++)
+		if ((unsigned char)v[n] < 0x20 || (unsigned char)v[n] > 0x7e)
+			return 0;
+	return n <= PJM_MAX_EXPORT;
+}
+
+/*
+ * export_claims: JWT_SUB, JWT_JTI, JWT_SCOPE (string claims, when present)
+ * and JWT_EXP into the PAM environment.  All values are checked before any
+ * is set.  Returns PAM_SUCCESS, PAM_AUTH_ERR (a claim is not exportable,
+ * *ret_name names it) or a pam_putenv error.
+ */
+static int
+export_claims(pam_handle_t *pamh, const pjwt_claims *c, int64_t exp,
+    const char **ret_name)
+{
+	static const char *const names[][2] = {
+		{ "sub", "JWT_SUB" }, { "jti", "JWT_JTI" },
+		{ "scope", "JWT_SCOPE" },
+	};
+	char buf[PJM_MAX_EXPORT + 16];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = pjwt_claims_get_string(c, names[i][0]);
+
+		if (v != NULL && !exportable(v)) {
+			*ret_name = names[i][0];
+			return PAM_AUTH_ERR;
+		}
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = pjwt_claims_get_string(c, names[i][0]);
+
+		if (v == NULL)
+			continue;
+		snprintf(buf, sizeof(buf), "%s=%s", names[i][1], v);
+		if ((r = pam_putenv(pamh, buf)) != PAM_SUCCESS)
+			return r;
+	}
+	snprintf(buf, sizeof(buf), "JWT_EXP=%" PRId64, exp);
+	return pam_putenv(pamh, buf);
+}
+
+static struct pjm_state *
+state_new(int64_t deadline, const char *jti, const char *user,
+    const char *revoked)
+{
+	struct pjm_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->deadline = deadline;
+	if ((jti != NULL && (st->jti = strdup(jti)) == NULL) ||
+	    (st->user = strdup(user)) == NULL ||
+	    (revoked != NULL && (st->revoked = strdup(revoked)) == NULL)) {
+		state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Map a pam_prompt/pam_get_user failure to what we return: never
+ * PAM_SUCCESS or PAM_IGNORE, PAM_INCOMPLETE for a conversation to resume. */
+static int
+conv_failure(int r)
+{
+	switch (r) {
+	case PAM_CONV_AGAIN:
+		return PAM_INCOMPLETE;
+	case PAM_BUF_ERR:
+	case PAM_SYSTEM_ERR:
+	case PAM_ABORT:
+	case PAM_USER_UNKNOWN:
+		return r;
+	default:
+		return PAM_CONV_ERR;
+	}
+}
+
+PJM_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct pjm_args a;
+	struct attempt at;
+	struct pjm_state *st = NULL;
+	const char *user = NULL, *tok = NULL, *reason = "internal";
+	const char *cause = NULL, *cu, *jti, *why;
+	char *answer = NULL, bad[PATH_MAX] = "";
+	pjwt_keyset *ks = NULL;
+	pjwt_policy *pol = NULL;
+	pjwt_claims *claims = NULL;
+	int retval = PAM_AUTH_ERR, prio = LOG_NOTICE, r, revoked = 0;
+	int64_t exp = 0;
+	size_t len = 0, line = 0;
+	pjwt_err e;
+
+	(void)flags;
+	/* An earlier accepted attempt on this handle no longer counts. */
+	(void)pam_set_data(pamh, PJM_DATA, NULL, NULL);
+
+	if (parse_args(pamh, argc, argv, &a) != 0)
+		return PAM_SERVICE_ERR;
+	if (args_check_auth(&a, &why) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: %s", why);
+		return PAM_SERVICE_ERR;
+	}
+
+	r = pam_get_user(pamh, &user, NULL);
+	if (r != PAM_SUCCESS || user == NULL || *user == '\0') {
+		attempt_init(pamh, &at, NULL);
+		reason = "no_user";
+		retval = r != PAM_SUCCESS ? conv_failure(r) : PAM_USER_UNKNOWN;
+		goto out;
+	}
+	attempt_init(pamh, &at, user);
+
+	/* Token intake. */
+	if (a.use_first_pass || a.try_first_pass) {
+		const void *item = NULL;
+
+		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
+		    item != NULL && *(const char *)item != '\0')
+			tok = item;
+		if (tok == NULL && a.use_first_pass) {
+			reason = "no_token";
+			goto out;
+		}
+		/* try_first_pass: a password for another module is not ours
+		 * to try; ask for a token instead. */
+		if (tok != NULL && a.try_first_pass &&
+		    !pjwt_jws_is_compact(tok, strnlen(tok, PJM_MAX_TOKEN + 1),
+		    PJM_MAX_TOKEN))
+			tok = NULL;
+	}
+	if (tok == NULL) {
+		/* pam_prompt, not pam_get_authtok: a token must not become
+		 * PAM_AUTHTOK, where every later module would see it. */
+		r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s",
+		    a.prompt);
+		if (r != PAM_SUCCESS) {
+			reason = "conversation_failed";
+			retval = conv_failure(r);
+			goto out;
+		}
+		if (answer == NULL || *answer == '\0') {
+			reason = "no_token";
+			goto out;
+		}
+		tok = answer;
+	}
+	len = at.len = strnlen(tok, PJM_MAX_TOKEN + 1);
+	if (len > PJM_MAX_TOKEN) {
+		reason = pjwt_strerror(PJWT_E_TOO_LARGE);
+		goto out;
+	}
+	if (!pjwt_jws_is_compact(tok, len, PJM_MAX_TOKEN)) {
+		if (is_transport_limit(len) && looks_like_cut_jwt(tok, len)) {
+			reason = pjwt_strerror(PJWT_E_TRUNCATED);
+			cause = pjwt_strerror(PJWT_E_NOT_JWT);
+			goto out;
+		}
+		/* A password (or sshd's junk password for an unknown user):
+		 * refuse fast; when we asked for it, hand it to the next
+		 * module (pam_unix try_first_pass) as PAM_AUTHTOK. */
+		reason = pjwt_strerror(PJWT_E_NOT_JWT);
+		prio = LOG_INFO;
+		if (answer != NULL &&
+		    (r = pam_set_item(pamh, PAM_AUTHTOK, answer)) != PAM_SUCCESS)
+			retval = r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_AUTH_ERR;
+		goto out;
+	}
+
+	if ((e = pjm_load_keyset(a.jwks, a.key, &ks, bad,
+	    sizeof(bad))) != PJWT_OK) {
+		file_detail(at.detail, sizeof(at.detail), bad, e, errno, 0);
+		reason = pjwt_strerror(e);
+		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
+		prio = LOG_ERR;
+		goto out;
+	}
+	if (a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "%zu key(s) from %s",
+		    pjwt_keyset_count(ks), a.jwks != NULL ? a.jwks : a.key);
+
+	if ((pol = pjwt_policy_new()) == NULL) {
+		reason = pjwt_strerror(PJWT_E_NOMEM);
+		retval = PAM_BUF_ERR;
+		goto out;
+	}
+	if ((e = pjwt_policy_set_issuer(pol, a.issuer)) != PJWT_OK ||
+	    (e = pjwt_policy_set_audience(pol, a.audience)) != PJWT_OK ||
+	    (e = pjwt_policy_set_leeway(pol, a.leeway)) != PJWT_OK ||
+	    (e = pjwt_policy_set_max_age(pol, a.max_age)) != PJWT_OK ||
+	    (e = pjwt_policy_set_typ(pol, a.typ)) != PJWT_OK ||
+	    (e = pjwt_policy_set_scopes(pol, a.scope)) != PJWT_OK ||
+	    (e = pjwt_policy_set_user_claim(pol, a.user_claim)) != PJWT_OK ||
+	    (e = pjwt_policy_set_user(pol, user)) != PJWT_OK ||
+	    (e = pjwt_policy_set_algorithms(pol, a.alg_mask)) != PJWT_OK ||
+	    (e = pjwt_policy_set_max_len(pol, PJM_MAX_TOKEN)) != PJWT_OK ||
+	    (e = pjwt_policy_set_now(pol, (int64_t)time(NULL))) != PJWT_OK) {
+		reason = pjwt_strerror(e);
+		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
+		prio = LOG_ERR;
+		goto out;
+	}
+
+	e = pjwt_verify_ex(ks, tok, len, pol, &at.info, &claims);
+	if (e != PJWT_OK) {
+		reason = pjwt_strerror(e);
+		if (is_transport_limit(len)) {
+			cause = reason;
+			reason = pjwt_strerror(PJWT_E_TRUNCATED);
+		}
+		if (e == PJWT_E_NOMEM)
+			retval = PAM_BUF_ERR;
+		goto out;
+	}
+	/* pjwt_verify compared the user claim already; a second, local
+	 * comparison costs nothing and guards the one thing that matters. */
+	cu = pjwt_claims_user(claims);
+	if (cu == NULL || strcmp(cu, user) != 0) {
+		reason = pjwt_strerror(PJWT_E_USER_MISMATCH);
+		goto out;
+	}
+	if ((e = pjwt_claims_get_int(claims, "exp", &exp)) != PJWT_OK) {
+		reason = pjwt_strerror(e);
+		goto out;
+	}
+	jti = pjwt_claims_get_string(claims, "jti");
+	if (a.revoked != NULL) {
+		if (jti == NULL || *jti == '\0' || strlen(jti) > PJM_MAX_JTI) {
+			/* A token that cannot be listed cannot be revoked. */
+			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
+			snprintf(at.detail, sizeof(at.detail),
+			    "claim=jti (required by revoked=)");
+			goto out;
+		}
+		e = pjm_revoked_check(a.revoked, jti, &revoked, &line, bad,
+		    sizeof(bad));
+		if (e != PJWT_OK) {
+			file_detail(at.detail, sizeof(at.detail), bad, e, errno,
+			    line);
+			reason = pjwt_strerror(e);
+			retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR :
+			    PAM_AUTHINFO_UNAVAIL;
+			prio = LOG_ERR;
+			goto out;
+		}
+		if (revoked) {
+			reason = pjwt_strerror(PJWT_E_REVOKED);
+			goto out;
+		}
+	}
+
+	if (a.export_claims) {
+		const char *claim = NULL;
+
+		if ((r = export_claims(pamh, claims, exp, &claim)) !=
+		    PAM_SUCCESS) {
+			if (claim != NULL) {
+				reason = pjwt_strerror(PJWT_E_MALFORMED);
+				snprintf(at.detail, sizeof(at.detail),
+				    "claim=%s (not exportable)", claim);
+			} else {
+				reason = "putenv_failed";
+				retval = r == PAM_BUF_ERR ? r : PAM_SYSTEM_ERR;
+			}
+			goto out;
+		}
+	}
+	if ((st = state_new(exp > INT64_MAX - a.leeway ? INT64_MAX :
+	    exp + a.leeway, jti, user, a.revoked)) == NULL) {
+		reason = pjwt_strerror(PJWT_E_NOMEM);
+		retval = PAM_BUF_ERR;
+		goto out;
+	}
+	if ((r = pam_set_data(pamh, PJM_DATA, st, state_cleanup)) !=
+	    PAM_SUCCESS) {
+		state_free(st);
+		reason = "set_data_failed";
+		retval = r == PAM_BUF_ERR ? r : PAM_SYSTEM_ERR;
+		goto out;
+	}
+	reason = "ok";
+	prio = LOG_INFO;
+	retval = PAM_SUCCESS;
+ out:
+	log_attempt(pamh, prio, retval == PAM_SUCCESS ? "accepted" : "refused",
+	    reason, cause, &at);
+	pjwt_claims_free(claims);
+	pjwt_policy_free(pol);
+	pjwt_keyset_free(ks);
+	pjwt_str_free(answer);
+	explicit_bzero(&at, sizeof(at));
+	return retval;
+}
+
+PJM_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	if (pam_get_data(pamh, PJM_DATA, &data) == PAM_SUCCESS && data != NULL)
+		return PAM_SUCCESS;
+	return PAM_IGNORE;
+}
+
+PJM_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pjm_args a;
+	const struct pjm_state *st;
+	const void *data = NULL, *item = NULL;
+	const char *revoked_path, *reason;
+	char detail[PATH_MAX + 160] = "", bad[PATH_MAX] = "";
+	char user_s[65], jti_s[65];
+	int revoked = 0, retval = PAM_PERM_DENIED, prio = LOG_NOTICE;
+	size_t line = 0;
+	pjwt_err e;
+
+	(void)flags;
+	if (parse_args(pamh, argc, argv, &a) != 0)
+		return PAM_SERVICE_ERR;
+	/*
+	 * No token accepted on this handle: not ours to decide.  This is also
+	 * the case under sshd's keyboard-interactive authentication, where
+	 * PAM authentication runs in a separate process (or thread) whose
+	 * module data never reaches the handle pam_acct_mgmt runs on.
+	 */
+	if (pam_get_data(pamh, PJM_DATA, &data) != PAM_SUCCESS || data == NULL) {
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "account: no token "
+			    "accepted on this handle");
+		return PAM_IGNORE;
+	}
+	st = data;
+	(void)pam_get_item(pamh, PAM_USER, &item);
+	sanitize(user_s, sizeof(user_s), item);
+	sanitize(jti_s, sizeof(jti_s), st->jti);
+	if (item == NULL || strcmp(item, st->user) != 0) {
+		/* PAM_USER was changed after authentication: the token
+		 * vouched for someone else. */
+		reason = pjwt_strerror(PJWT_E_USER_MISMATCH);
+		goto out;
+	}
+	if ((int64_t)time(NULL) >= st->deadline) {
+		reason = pjwt_strerror(PJWT_E_EXPIRED);
+		retval = PAM_ACCT_EXPIRED;
+		goto out;
+	}
+	revoked_path = a.revoked != NULL ? a.revoked : st->revoked;
+	if (revoked_path != NULL) {
+		if (st->jti == NULL) {
+			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
+			snprintf(detail, sizeof(detail), " claim=jti");
+			goto out;
+		}
+		e = pjm_revoked_check(revoked_path, st->jti, &revoked, &line,
+		    bad, sizeof(bad));
+		if (e != PJWT_OK) {
+			detail[0] = ' ';
+			file_detail(detail + 1, sizeof(detail) - 1, bad, e,
+			    errno, line);
+			reason = pjwt_strerror(e);
+			prio = LOG_ERR;
+			goto out;
+		}
+		if (revoked) {
+			reason = pjwt_strerror(PJWT_E_REVOKED);
+			goto out;
+		}
+	}
+	if (a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "account: token for %s still valid",
+		    user_s);
+	return PAM_SUCCESS;
+ out:
+	pam_syslog(pamh, prio, "account refused: user=%s reason=%s%s jti=%s",
+	    user_s, reason, detail, jti_s);
+	return retval;
+}
+
+PJM_EXPORT int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_IGNORE;
+}
+
+PJM_EXPORT int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_IGNORE;
+}
