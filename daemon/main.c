@@ -123,7 +123,9 @@ open_pwauth(const struct conf *c, uid_t owner, struct pwauth **ret)
 	if (!(c->all_grants & GRANT_PASSWORD))
 		return 0;       /* no client may use it: nothing to open */
 	if (c->backend == PW_BACKEND_PAM)
-		return pwauth_open_pam(c->pam_service, c->workers, log_msg, ret);
+		/* One helper per worker thread, within the helpers' 1..16. */
+		return pwauth_open_pam(c->pam_service, c->workers == 0 ? 0 :
+		    c->workers > 16 ? 16 : c->workers, log_msg, ret);
 	return pwauth_open_file(c->users_file, owner, log_msg, ret);
 }
 
