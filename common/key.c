@@ -273,11 +273,13 @@ rsa_check_public(const EVP_PKEY *pkey)
 
 /*
  * Check that pkey can be used with alg: type and curve fit the alg, size,
- * and the key material is consistent.  Private keys get EVP_PKEY_check
- * (public part, private part and that they belong together: a private key
- * whose public half does not match would sign with one key and name
- * another).  EC public points are validated; OpenSSL already refused
- * points off the curve when it decoded them.
+ * and the key material is consistent.  Private keys must belong to their
+ * public half (a mismatch would sign with one key and name another):
+ * EVP_PKEY_check for Ed25519 and EC (which also range-checks d), and for
+ * RSA EVP_PKEY_pairwise_check (n = pq, d, dp, dq, qi consistent, p and q
+ * prime), skipping the slower public-modulus tests of EVP_PKEY_check.
+ * EC public points are validated (on the curve, not infinity, order n);
+ * OpenSSL already refuses points off the curve when it decodes them.
  */
 static pjwt_err
 pkey_check(pjwt_alg alg, EVP_PKEY *pkey, int is_private)
@@ -312,7 +314,12 @@ pkey_check(pjwt_alg alg, EVP_PKEY *pkey, int is_private)
 		r = ossl_err(PJWT_E_NOMEM);
 		goto out;
 	}
-	ok = is_private ? EVP_PKEY_check(ctx) : EVP_PKEY_public_check(ctx);
+	if (!is_private)
+		ok = EVP_PKEY_public_check(ctx);
+	else if (fam == FAM_RSA)
+		ok = EVP_PKEY_pairwise_check(ctx);
+	else
+		ok = EVP_PKEY_check(ctx);
 	if (ok != 1) {
 		r = ossl_err(PJWT_E_BAD_KEY);
 		goto out;

@@ -925,6 +925,38 @@ test_pem_errors(void **state)
 		BN_free(by);
 		BN_clear_free(bd);
 	}
+	/* a SubjectPublicKeyInfo whose point is off the curve; a truncated
+	 * one */
+	{
+		char *name = NULL, *header = NULL, *data;
+		unsigned char *der = NULL;
+		long derlen = 0, n;
+
+		assert_pjwt(pjwt_key_to_pem(key_for(PJWT_ALG_ES256), 0, &pub),
+		    PJWT_OK);
+		bio = BIO_new_mem_buf(pub, -1);
+		assert_int_equal(PEM_read_bio(bio, &name, &header, &der,
+		    &derlen), 1);
+		BIO_free(bio);
+		der[derlen - 1] ^= 1;
+		bio = BIO_new(BIO_s_mem());
+		assert_true(PEM_write_bio(bio, name, header, der, derlen) > 0);
+		n = BIO_get_mem_data(bio, &data);
+		assert_pjwt(pjwt_key_from_pem(data, (size_t)n, PJWT_ALG_UNKNOWN,
+		    &k), PJWT_E_BAD_KEY);
+		BIO_free(bio);
+		bio = BIO_new(BIO_s_mem());
+		assert_true(PEM_write_bio(bio, name, header, der, derlen - 1) > 0);
+		n = BIO_get_mem_data(bio, &data);
+		assert_pjwt(pjwt_key_from_pem(data, (size_t)n, PJWT_ALG_UNKNOWN,
+		    &k), PJWT_E_BAD_KEY);
+		assert_null(k);
+		BIO_free(bio);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+		pjwt_str_free(pub);
+	}
 	/* the error queue is left as we found it */
 	assert_int_equal(ERR_peek_error(), 0);
 }
