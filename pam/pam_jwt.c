@@ -8,7 +8,7 @@
  * starts as PAM_AUTH_ERR and every early exit keeps a failure code.
  * account: refuse a token this module accepted on the handle that has since
  * expired or been revoked; PAM_IGNORE when there is none.
- * setcred: PAM_SUCCESS when this module authenticated the handle.
+ * setcred: PAM_SUCCESS (no credentials to establish; see there).
  * session: PAM_IGNORE.
  *
  * No static mutable state; nothing process-global is touched (OpenSSL and
@@ -547,17 +547,24 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	return retval;
 }
 
+/*
+ * pam_jwt establishes no credentials: PAM_SUCCESS, as pam_unix does.  Not
+ * PAM_IGNORE when this handle holds no accepted token: under sshd's
+ * keyboard-interactive authentication PAM authentication runs in a child
+ * process, so the handle pam_setcred runs on never saw our module data, and
+ * a stack of pam_jwt alone would turn PAM_IGNORE into PAM_PERM_DENIED and
+ * refuse the login pam_authenticate granted.  pam_setcred grants nothing by
+ * itself: applications call it only after pam_authenticate succeeded, and
+ * Linux-PAM replays the path the auth stack took.
+ */
 PJM_EXPORT int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *data = NULL;
-
+	(void)pamh;
 	(void)flags;
 	(void)argc;
 	(void)argv;
-	if (pam_get_data(pamh, PJM_DATA, &data) == PAM_SUCCESS && data != NULL)
-		return PAM_SUCCESS;
-	return PAM_IGNORE;
+	return PAM_SUCCESS;
 }
 
 PJM_EXPORT int

@@ -1,0 +1,217 @@
+# tests/e2e/sshd-lib.sh - a real OpenSSH server on loopback for end-to-end
+# tests (sourced after tests/lib.sh).  Needs root: it adds a local user, a
+# PAM service file under /etc/pam.d and runs /usr/sbin/sshd.  Everything it
+# creates is removed at exit, sshd is stopped by its PID.
+#
+#   . "$top_srcdir/tests/lib.sh"
+#   . "$top_srcdir/tests/e2e/sshd-lib.sh"
+#   e2e_init                  # skip (exit 0, "1..0 # SKIP why") unless root
+#                             # and sshd, ssh, sshpass, python3 are there
+#   e2e_user_add              # a fresh user $E2E_USER (home $E2E_HOME)
+#   e2e_pam_service <<EOF     # /etc/pam.d/$E2E_SERVICE from stdin
+#   auth     required $PAM_JWT_SO jwks=$E2E_DIR/jwks.json issuer=... audience=ssh
+#   account  required $PAM_JWT_SO
+#   account  required pam_permit.so
+#   session  required pam_permit.so
+#   EOF
+#   e2e_syslog_start          # syslog(3) lines (pam_syslog) go to $E2E_SYSLOG
+#   sshd_start [LINE...]      # extra sshd_config lines; sets SSHD_PORT,
+#                             # SSHD_PID, SSHD_LOG (sshd -E)
+#   ssh_login METHOD SECRET [COMMAND...]
+#                             # METHOD: password | keyboard-interactive;
+#                             # sshpass answers the prompt with SECRET;
+#                             # returns ssh's status, output in $E2E_OUT
+#   e2e_syslog_wait PATTERN   # wait (5 s) for a grep -E PATTERN in $E2E_SYSLOG
+#   sshd_stop
+#
+# The PAM service name is the basename of sshd's argv[0] (OpenSSH 9.2 has no
+# PAMServiceName), so sshd runs through a symlink $E2E_DIR/$E2E_SERVICE ->
+# /usr/sbin/sshd: an absolute path, as sshd's re-exec requires.
+#
+# pam_syslog writes to /dev/log.  Without a syslog daemon (containers, CI)
+# e2e_syslog_start binds a small receiver (syslog-capture.py) there and
+# removes it at exit; when /dev/log exists, the receiver gets its own socket
+# and sshd runs in a private mount namespace with it bind-mounted over
+# /dev/log, so the host's syslog is left alone.
+#
+# Environment: E2E_PROMPT (the keyboard-interactive prompt sshpass waits
+# for, default "Token"), SSHD (default /usr/sbin/sshd).
+
+PAM_JWT_SO=${PAM_JWT_SO:-${top_builddir:-.}/.libs/pam_jwt.so}
+SSHD=${SSHD:-/usr/sbin/sshd}
+E2E_PROMPT=${E2E_PROMPT:-Token}
+E2E_DIR=
+E2E_USER=
+E2E_HOME=
+E2E_SERVICE=
+E2E_SYSLOG=
+E2E_OUT=
+SSHD_PID=
+SSHD_PORT=
+SSHD_LOG=
+_e2e_syslog_pid=
+_e2e_syslog_sock=
+_e2e_made_run_sshd=
+_e2e_user_made=
+_e2e_pam_made=
+
+e2e_init() {
+	local missing= c
+	[ "$(id -u)" = 0 ] || plan_skip "needs root (adds a user, /etc/pam.d/ file, runs sshd)"
+	for c in "$SSHD" ssh ssh-keygen sshpass /usr/bin/python3 useradd userdel; do
+		command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+	done
+	[ -z "$missing" ] || plan_skip "missing:$missing"
+	[ -r "$PAM_JWT_SO" ] || plan_skip "$PAM_JWT_SO not built"
+	case $PAM_JWT_SO in /*) ;; *) PAM_JWT_SO=$(cd "$(dirname "$PAM_JWT_SO")" && pwd)/$(basename "$PAM_JWT_SO") ;; esac
+	# Root-owned and not group/other-writable, as pam_jwt wants key files;
+	# 0711 so the test user can reach its home below it.
+	E2E_DIR=$(mktemp -d /tmp/pjwt-e2e.XXXXXX) || plan_skip "mktemp failed"
+	chmod 0711 "$E2E_DIR"
+	E2E_SERVICE=pjwt-e2e-$$
+	E2E_OUT=$E2E_DIR/ssh.out
+	at_exit e2e_cleanup
+}
+
+e2e_cleanup() {
+	sshd_stop
+	if [ -n "$_e2e_syslog_pid" ]; then
+		kill "$_e2e_syslog_pid" 2>/dev/null
+		wait "$_e2e_syslog_pid" 2>/dev/null
+		_e2e_syslog_pid=
+	fi
+	[ -n "$_e2e_pam_made" ] && rm -f "/etc/pam.d/$E2E_SERVICE"
+	if [ -n "$_e2e_user_made" ]; then
+		userdel "$E2E_USER" 2>/dev/null || diag "userdel $E2E_USER failed"
+		_e2e_user_made=
+	fi
+	[ -n "$_e2e_made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
+	[ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"
+	return 0
+}
+
+e2e_user_add() {
+	E2E_USER=pjwte2e$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')
+	E2E_USER=$(printf '%.16s' "$E2E_USER")
+	E2E_HOME=$E2E_DIR/home
+	useradd -M -N -d "$E2E_HOME" -s /bin/sh "$E2E_USER" || fail "useradd $E2E_USER"
+	_e2e_user_made=1
+	mkdir -p "$E2E_HOME"
+	chown "$E2E_USER" "$E2E_HOME"
+	chmod 0700 "$E2E_HOME"
+}
+
+e2e_pam_service() {
+	umask 022
+	cat > "/etc/pam.d/$E2E_SERVICE" || fail "write /etc/pam.d/$E2E_SERVICE"
+	_e2e_pam_made=1
+}
+
+e2e_syslog_start() {
+	E2E_SYSLOG=$E2E_DIR/syslog
+	: > "$E2E_SYSLOG"
+	if [ -e /dev/log ] || [ -L /dev/log ]; then
+		_e2e_syslog_sock=$E2E_DIR/log.sock
+	else
+		_e2e_syslog_sock=/dev/log
+	fi
+	/usr/bin/python3 "${top_srcdir:-.}/tests/e2e/syslog-capture.py" \
+	    "$_e2e_syslog_sock" "$E2E_SYSLOG" &
+	_e2e_syslog_pid=$!
+	e2e_syslog_wait '^ready$' || fail "syslog receiver did not start"
+}
+
+e2e_syslog_wait() {
+	local i=0
+	while [ $i -lt 50 ]; do
+		grep -Eq -- "$1" "$E2E_SYSLOG" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+_e2e_free_port() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+sshd_start() {
+	local line i=0
+	if [ ! -d /run/sshd ]; then
+		mkdir -m 0755 /run/sshd && _e2e_made_run_sshd=1
+	fi
+	[ -f "$E2E_DIR/host_key" ] ||
+		ssh-keygen -q -t ed25519 -N '' -f "$E2E_DIR/host_key" || fail "ssh-keygen"
+	ln -sf "$SSHD" "$E2E_DIR/$E2E_SERVICE"
+	SSHD_PORT=$(_e2e_free_port)
+	SSHD_LOG=$E2E_DIR/sshd.log
+	{
+		echo "Port $SSHD_PORT"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $E2E_DIR/host_key"
+		echo "PidFile $E2E_DIR/sshd.pid"
+		echo "UsePAM yes"
+		echo "KbdInteractiveAuthentication yes"
+		echo "PasswordAuthentication yes"
+		echo "PubkeyAuthentication no"
+		echo "PermitRootLogin no"
+		echo "AllowUsers $E2E_USER"
+		echo "UseDNS no"
+		echo "LogLevel VERBOSE"
+		echo "MaxAuthTries 3"
+		echo "PrintMotd no"
+		echo "Banner none"
+		for line in "$@"; do echo "$line"; done
+	} > "$E2E_DIR/sshd_config"
+	: > "$SSHD_LOG"
+	if [ "$_e2e_syslog_sock" = "$E2E_DIR/log.sock" ]; then
+		unshare -m sh -c 'mount --bind "$1" /dev/log && shift && exec "$@"' \
+		    sh "$_e2e_syslog_sock" "$E2E_DIR/$E2E_SERVICE" -D \
+		    -f "$E2E_DIR/sshd_config" -E "$SSHD_LOG" &
+	else
+		"$E2E_DIR/$E2E_SERVICE" -D -f "$E2E_DIR/sshd_config" -E "$SSHD_LOG" &
+	fi
+	SSHD_PID=$!
+	while ! grep -q "Server listening on 127.0.0.1 port $SSHD_PORT" "$SSHD_LOG"; do
+		if ! kill -0 "$SSHD_PID" 2>/dev/null || [ $i -ge 100 ]; then
+			diag "sshd did not start:"
+			sed 's/^/#   /' "$SSHD_LOG"
+			SSHD_PID=
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+sshd_stop() {
+	[ -n "$SSHD_PID" ] || return 0
+	kill "$SSHD_PID" 2>/dev/null
+	wait "$SSHD_PID" 2>/dev/null
+	SSHD_PID=
+}
+
+ssh_login() {
+	local method=$1 secret=$2 prompt
+	shift 2
+	case $method in
+		password) prompt=assword ;;
+		keyboard-interactive) prompt=$E2E_PROMPT ;;
+		*) fail "ssh_login: unknown method $method"; return 2 ;;
+	esac
+	( umask 077; printf '%s\n' "$secret" > "$E2E_DIR/secret" )
+	timeout 60 sshpass -f "$E2E_DIR/secret" -P "$prompt" \
+	    ssh -F /dev/null -p "$SSHD_PORT" \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o GlobalKnownHostsFile=/dev/null \
+	    -o PreferredAuthentications="$method" -o PubkeyAuthentication=no \
+	    -o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \
+	    -o LogLevel=ERROR "$E2E_USER@127.0.0.1" "$@" > "$E2E_OUT" 2>&1
+	local rc=$?
+	rm -f "$E2E_DIR/secret"
+	return $rc
+}
