@@ -32,8 +32,8 @@ typedef struct pjwt_jws pjwt_jws;      /* a verified JWS */
  * pjwt_jws_sign: compact JWS of payload with k (which must be private).  The
  * protected header is {"alg":ALG,"kid":KID[,"typ":typ]} in that order; typ
  * NULL leaves it out.  *ret_token: NUL-terminated, free with pjwt_str_free.
- * Errors: PJWT_E_INVALID_ARGUMENT (public key, NULL), PJWT_E_NOMEM,
- * PJWT_E_INTERNAL.
+ * Errors: PJWT_E_INVALID_ARGUMENT (public key, NULL, an empty payload, a
+ * typ that is empty or not printable ASCII), PJWT_E_NOMEM, PJWT_E_INTERNAL.
  */
 pjwt_err pjwt_jws_sign(const pjwt_key *k, const char *typ, const void *payload,
     size_t len, char **ret_token);

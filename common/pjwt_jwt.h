@@ -78,7 +78,10 @@ typedef struct pjwt_info {
  * iat (future), max_age, user claim present (string) and equal to the
  * expected user, scopes.  The first failure is returned.  exp is required
  * (PJWT_E_MISSING_CLAIM).  On success *ret_claims (free with
- * pjwt_claims_free).
+ * pjwt_claims_free); ret_claims may be NULL to verify only.
+ * Wrong types are PJWT_E_MALFORMED: a non-string typ header, iss or scope,
+ * an aud that is neither a string nor an array of strings, a user claim
+ * that is not a non-empty string.  A missing iss or aud is a mismatch.
  */
 pjwt_err pjwt_verify(const pjwt_keyset *ks, const char *token, size_t len,
     const pjwt_policy *p, pjwt_claims **ret_claims);
