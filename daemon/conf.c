@@ -973,13 +973,13 @@ conf_free(struct conf *c)
 }
 
 int
-conf_load(const char *path, uid_t owner, struct conf **ret_conf, char *err,
+conf_parse(const char *path, uid_t owner, struct conf **ret_conf, char *err,
     size_t errlen)
 {
 	struct parse p;
 	struct conf *c;
 	char *buf = NULL;
-	size_t len = 0, tlen;
+	size_t len = 0;
 	int line;
 
 	memset(&p, 0, sizeof(p));
@@ -1017,20 +1017,8 @@ conf_load(const char *path, uid_t owner, struct conf **ret_conf, char *err,
 			    "\"key = value\" or \"[section]\")");
 		goto fail;
 	}
-	if (finish(c, err, errlen) != 0 ||
-	    load_keys(c, owner, err, errlen) != 0)
+	if (finish(c, err, errlen) != 0)
 		goto fail;
-	if (c->tls_cert != NULL) {
-		if (read_trusted(c->tls_cert, owner, 0, &c->tls_cert_pem, &tlen,
-		    err, errlen) != 0 ||
-		    read_trusted(c->tls_key, owner, 1, &c->tls_key_pem, &tlen,
-		    err, errlen) != 0)
-			goto fail;
-	}
-	if (build_metadata(c) != 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
-	}
 	pjwt_secret_free(buf, len + 1);
 	*ret_conf = c;
 	return 0;
@@ -1038,6 +1026,45 @@ fail:
 	pjwt_secret_free(buf, buf != NULL ? len + 1 : 0);
 	conf_free(c);
 	return -1;
+}
+
+int
+conf_load_keys(struct conf *c, uid_t owner, char *err, size_t errlen)
+{
+	size_t tlen;
+
+	if (c->keys != NULL)
+		return 0;
+	if (load_keys(c, owner, err, errlen) != 0)
+		return -1;
+	if (c->tls_cert != NULL) {
+		if (read_trusted(c->tls_cert, owner, 0, &c->tls_cert_pem, &tlen,
+		    err, errlen) != 0 ||
+		    read_trusted(c->tls_key, owner, 1, &c->tls_key_pem, &tlen,
+		    err, errlen) != 0)
+			return -1;
+	}
+	if (build_metadata(c) != 0) {
+		snprintf(err, errlen, "%s: out of memory", c->path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_load(const char *path, uid_t owner, struct conf **ret_conf, char *err,
+    size_t errlen)
+{
+	struct conf *c;
+
+	if (conf_parse(path, owner, &c, err, errlen) != 0)
+		return -1;
+	if (conf_load_keys(c, owner, err, errlen) != 0) {
+		conf_unref(c);
+		return -1;
+	}
+	*ret_conf = c;
+	return 0;
 }
 
 struct conf *

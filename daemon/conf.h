@@ -107,6 +107,16 @@ struct conf {
 int conf_load(const char *path, uid_t file_owner, struct conf **ret_conf,
     char *err, size_t errlen);
 
+/*
+ * conf_parse and conf_load_keys: conf_load in two steps, so that the PAM
+ * helpers can be forked after the file is parsed but before any private
+ * key is in memory.  conf_load_keys also reads the TLS files and builds the
+ * metadata; on failure the caller still owns (and unrefs) c.
+ */
+int conf_parse(const char *path, uid_t file_owner, struct conf **ret_conf,
+    char *err, size_t errlen);
+int conf_load_keys(struct conf *c, uid_t file_owner, char *err, size_t errlen);
+
 /* conf_ref / conf_unref: reference counting; unref frees at zero.
  * conf_unref is NULL-safe. */
 struct conf *conf_ref(struct conf *c);

@@ -3,9 +3,11 @@
  * signals, systemd integration.
  *
  * Start-up order matters:
- *   1. load and check the config and keys (as the invoking user);
+ *   1. parse and check the config (as the invoking user);
  *   2. open the password backend: the pam backend forks its root helpers
- *      here, before any thread exists and while we are still root;
+ *      here, before any thread exists, while we are still root, and before
+ *      the keys are loaded (helpers never hold a private key);
+ *   2b. load the keys and TLS files;
  *   3. take the listening socket (systemd's, or bind --listen / listen=),
  *      while still root so ports below 1024 work;
  *   4. drop to user= when started as root;
@@ -316,11 +318,16 @@ main(int argc, char **argv)
 
 	/* Trusted files belong to root, or to us when we run unprivileged. */
 	d.file_owner = getuid();
-	if (conf_load(d.config_path, d.file_owner, &c, err, sizeof(err)) != 0) {
+	if (conf_parse(d.config_path, d.file_owner, &c, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return 1;
 	}
 	if (check_only) {
+		if (conf_load_keys(c, d.file_owner, err, sizeof(err)) != 0) {
+			log_err("%s", err);
+			conf_unref(c);
+			return 1;
+		}
 		(void)oauth_check_budget(c);
 		printf("%s: OK: signing key kid=%s alg=%s, %zu key(s), %zu "
 		    "client(s)\n", d.config_path, pjwt_key_kid(c->signing),
@@ -334,8 +341,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* PAM helpers fork here: before any thread, and before a private key
+	 * is in memory, so they never hold a copy of it. */
 	if (open_pwauth(c, d.file_owner, &d.pw) != 0)
 		goto out;
+	if (conf_load_keys(c, d.file_owner, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if ((fd = get_listen_fd(c, listen_arg)) < 0)
 		goto out;
 	raise_nofile();
