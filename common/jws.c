@@ -60,8 +60,6 @@ struct pjwt_jws {
 #define JWS_MAX_MD 64
 #define JWS_MAX_EC_FIELD 66
 #define JWS_ED25519_SIG_LEN 64
-/* DER of an ECDSA-Sig-Value for P-521: 3 + 2 * (2 + 67) bytes at most. */
-#define JWS_MAX_ECDSA_DER 160
 
 /*
  * The group orders n of P-256, P-384 and P-521 (FIPS 186-4 D.1.2), big
@@ -242,16 +240,18 @@ hmac_compute(const pjwt_key *k, const void *data, size_t len,
  * Convert a JWS ECDSA signature (R||S, each exactly field bytes) to DER.
  * r and s must be in [1, n-1]; else PJWT_E_BAD_SIGNATURE.  Comparing the
  * fixed-width big-endian bytes with memcmp orders them numerically.
+ * *ret_der: free with OPENSSL_free.  i2d_ECDSA_SIG allocates and encodes in
+ * one pass (sizing first would encode twice: ~9k instructions a verify).
  */
 static pjwt_err
 ecdsa_raw_to_der(pjwt_alg alg, const unsigned char *sig, size_t siglen,
-    unsigned char *der, size_t *ret_derlen)
+    unsigned char **ret_der, size_t *ret_derlen)
 {
 	static const unsigned char zero[JWS_MAX_EC_FIELD];
 	const unsigned char *order, *half[2];
 	ECDSA_SIG *esig = NULL;
 	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *p = der;
+	unsigned char *der = NULL;
 	size_t field, olen, i;
 	pjwt_err ret = PJWT_E_INTERNAL;
 	int n;
@@ -278,14 +278,16 @@ ecdsa_raw_to_der(pjwt_alg alg, const unsigned char *sig, size_t siglen,
 	if (!ECDSA_SIG_set0(esig, r, s))
 		goto out;
 	r = s = NULL;   /* owned by esig now */
-	n = i2d_ECDSA_SIG(esig, NULL);
-	if (n <= 0 || (size_t)n > JWS_MAX_ECDSA_DER)
+	if ((n = i2d_ECDSA_SIG(esig, &der)) <= 0 || der == NULL) {
+		ret = ossl_err(PJWT_E_INTERNAL);
 		goto out;
-	if (i2d_ECDSA_SIG(esig, &p) != n)
-		goto out;
+	}
+	*ret_der = der;
 	*ret_derlen = (size_t)n;
 	ret = PJWT_OK;
  out:
+	if (ret != PJWT_OK)
+		OPENSSL_free(der);
 	BN_free(r);
 	BN_free(s);
 	ECDSA_SIG_free(esig);
@@ -301,7 +303,7 @@ static pjwt_err
 verify_one(const pjwt_key *k, const char *data, size_t len,
     const unsigned char *sig, size_t siglen)
 {
-	unsigned char mac[JWS_MAX_MD], der[JWS_MAX_ECDSA_DER];
+	unsigned char mac[JWS_MAX_MD], *der = NULL;
 	const unsigned char *vsig = sig;
 	const EVP_MD *md = NULL;
 	EVP_MD_CTX *mctx = NULL;
@@ -323,16 +325,20 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 	if (k->pkey == NULL)
 		return PJWT_E_BAD_KEY;
 	if (alg_is_ecdsa(k->alg)) {
-		if ((ret = ecdsa_raw_to_der(k->alg, sig, siglen, der,
+		if ((ret = ecdsa_raw_to_der(k->alg, sig, siglen, &der,
 		    &vlen)) != PJWT_OK)
 			return ret;
 		vsig = der;
 	}
 	/* EdDSA is one-shot over the message: no digest (NULL md). */
-	if (k->alg != PJWT_ALG_EDDSA && (md = pjwtp_alg_md(k->alg)) == NULL)
-		return PJWT_E_INTERNAL;
-	if ((mctx = EVP_MD_CTX_new()) == NULL)
-		return PJWT_E_NOMEM;
+	if (k->alg != PJWT_ALG_EDDSA && (md = pjwtp_alg_md(k->alg)) == NULL) {
+		ret = PJWT_E_INTERNAL;
+		goto out;
+	}
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		ret = PJWT_E_NOMEM;
+		goto out;
+	}
 	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, k->pkey) != 1 ||
 	    (alg_is_rsa(k->alg) && !rsa_set_padding(pctx, k->alg))) {
 		ret = ossl_err(PJWT_E_INTERNAL);
@@ -343,6 +349,7 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 	ret = rc == 1 ? PJWT_OK : ossl_err(PJWT_E_BAD_SIGNATURE);
  out:
 	EVP_MD_CTX_free(mctx);
+	OPENSSL_free(der);
 	return ret;
 }
 
