@@ -13,7 +13,8 @@ enum arg_kind { ARG_FLAG, ARG_PATH, ARG_TEXT, ARG_WORD, ARG_NUM, ARG_SPECIAL };
 
 enum arg_id {
 	A_JWKS, A_KEY, A_ISSUER, A_AUDIENCE, A_USER_CLAIM, A_SCOPE, A_LEEWAY,
-	A_MAX_AGE, A_TYP, A_ALGORITHMS, A_REVOKED, A_USE_FIRST_PASS,
+	A_MAX_AGE, A_TYP, A_ALGORITHMS, A_REVOKED, A_REVOKED_OWNER,
+	A_USE_FIRST_PASS,
 	A_TRY_FIRST_PASS, A_PROMPT, A_EXPORT_CLAIMS, A_DEBUG,
 };
 
@@ -34,6 +35,7 @@ static const struct {
 	{ "typ", A_TYP, ARG_WORD, 64 },
 	{ "algorithms", A_ALGORITHMS, ARG_SPECIAL, 256 },
 	{ "revoked", A_REVOKED, ARG_PATH, PATH_MAX - 1 },
+	{ "revoked_owner", A_REVOKED_OWNER, ARG_WORD, 64 },
 	{ "use_first_pass", A_USE_FIRST_PASS, ARG_FLAG, 0 },
 	{ "try_first_pass", A_TRY_FIRST_PASS, ARG_FLAG, 0 },
 	{ "prompt", A_PROMPT, ARG_TEXT, PJM_MAX_PROMPT },
@@ -179,6 +181,9 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 	case A_REVOKED:
 		a->revoked = value;
 		break;
+	case A_REVOKED_OWNER:
+		a->revoked_owner = value;
+		break;
 	case A_USE_FIRST_PASS:
 	case A_TRY_FIRST_PASS:
 		if (a->use_first_pass || a->try_first_pass) {
@@ -235,6 +240,10 @@ args_check_auth(const struct pjm_args *a, const char **ret_why)
 	}
 	if (a->audience == NULL) {
 		*ret_why = "audience= is required";
+		return -1;
+	}
+	if (a->revoked_owner != NULL && a->revoked == NULL) {
+		*ret_why = "revoked_owner= without revoked=";
 		return -1;
 	}
 	return 0;

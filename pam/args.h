@@ -31,6 +31,7 @@ struct pjm_args {
 	const char *typ;           /* typ=, NULL after typ=any */
 	unsigned alg_mask;         /* algorithms=, 0 = all */
 	const char *revoked;       /* revoked=PATH */
+	const char *revoked_owner; /* revoked_owner=USER|UID: may own it too */
 	const char *prompt;        /* prompt=, default "Token: " */
 	int use_first_pass;
 	int try_first_pass;
@@ -60,7 +61,8 @@ int args_split(const char *word, char *keybuf, size_t keybuf_len,
 
 /*
  * args_check_auth: cross-argument rules for the auth phase: exactly one of
- * jwks/key; issuer and audience present.  (use_first_pass together with
+ * jwks/key; issuer and audience present; revoked_owner= only with
+ * revoked=.  (use_first_pass together with
  * try_first_pass is refused by args_set already.)  Returns 0, or -1 with
  * *ret_why.
  */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,10 @@ set_bad(char *bad, size_t badlen, const char *what)
 }
 
 static int
-owner_ok(uid_t uid)
+owner_ok(uid_t uid, uid_t extra)
 {
-	return uid == 0 || uid == geteuid();
+	return uid == 0 || uid == geteuid() ||
+	    (extra != (uid_t)-1 && uid == extra);
 }
 
 /*
@@ -33,7 +35,7 @@ owner_ok(uid_t uid)
  * otherwise whoever can write there can swap the file.
  */
 static pjwt_err
-check_dirs(const char *path, char *bad, size_t badlen)
+check_dirs(const char *path, uid_t extra, char *bad, size_t badlen)
 {
 	char *dir = NULL, *real = NULL, *slash;
 	struct stat st;
@@ -66,7 +68,7 @@ check_dirs(const char *path, char *bad, size_t badlen)
 			r = PJWT_E_FILE_NOT_REGULAR;
 			goto out;
 		}
-		if (!owner_ok(st.st_uid)) {
+		if (!owner_ok(st.st_uid, extra)) {
 			set_bad(bad, badlen, real);
 			r = PJWT_E_FILE_OWNER;
 			goto out;
@@ -95,22 +97,50 @@ check_dirs(const char *path, char *bad, size_t badlen)
 }
 
 pjwt_err
-pjm_read_trusted(const char *path, size_t max, char **ret_buf,
-    size_t *ret_len, char *bad, size_t badlen)
+pjm_read_trusted(const char *path, size_t max, uid_t extra_owner,
+    char **ret_buf, size_t *ret_len, char *bad, size_t badlen)
 {
 	pjwt_err r;
 	uid_t euid = geteuid();
 
 	if (path == NULL || path[0] != '/')
 		return PJWT_E_INVALID_ARGUMENT;
-	if ((r = check_dirs(path, bad, badlen)) != PJWT_OK)
+	if ((r = check_dirs(path, extra_owner, bad, badlen)) != PJWT_OK)
 		return r;
 	set_bad(bad, badlen, path);
-	/* Root-owned first; an unprivileged process may also use its own. */
+	/* Root-owned first; an unprivileged process may also use its own,
+	 * the revoked list may belong to the issuer's account.  Each read
+	 * checks the owner on the descriptor it reads from. */
 	r = pjwt_file_read(path, 0, max, ret_buf, ret_len);
 	if (r == PJWT_E_FILE_OWNER && euid != 0)
 		r = pjwt_file_read(path, euid, max, ret_buf, ret_len);
+	if (r == PJWT_E_FILE_OWNER && extra_owner != (uid_t)-1 &&
+	    extra_owner != 0 && extra_owner != euid)
+		r = pjwt_file_read(path, extra_owner, max, ret_buf, ret_len);
 	return r;
+}
+
+int
+pjm_user_uid(const char *name, uid_t *ret_uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	unsigned long v;
+	char *end;
+
+	if (name[0] >= '0' && name[0] <= '9') {
+		errno = 0;
+		v = strtoul(name, &end, 10);
+		if (errno != 0 || *end != '\0' || v >= (unsigned long)(uid_t)-1)
+			return -1;
+		*ret_uid = (uid_t)v;
+		return 0;
+	}
+	/* getpwnam_r: reentrant, the module may run in a threaded process. */
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -1;
+	*ret_uid = pw.pw_uid;
+	return 0;
 }
 
 pjwt_err
@@ -124,7 +154,7 @@ pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
 	pjwt_err r;
 
 	if ((r = pjm_read_trusted(jwks != NULL ? jwks : key, PJM_MAX_KEYFILE,
-	    &buf, &len, bad, badlen)) != PJWT_OK)
+	    (uid_t)-1, &buf, &len, bad, badlen)) != PJWT_OK)
 		return r;
 	if (jwks != NULL) {
 		r = pjwt_keyset_from_jwks(buf, len, &ks);
@@ -183,8 +213,8 @@ revoked_line(const char *p, size_t n, const char *jti, size_t jti_len)
 }
 
 pjwt_err
-pjm_revoked_check(const char *path, const char *jti, int *ret_revoked,
-    size_t *ret_line, char *bad, size_t badlen)
+pjm_revoked_check(const char *path, uid_t extra_owner, const char *jti,
+    int *ret_revoked, size_t *ret_line, char *bad, size_t badlen)
 {
 	char *buf = NULL;
 	size_t len = 0, pos = 0, lineno = 0, jti_len;
@@ -193,8 +223,8 @@ pjm_revoked_check(const char *path, const char *jti, int *ret_revoked,
 
 	if (jti == NULL || (jti_len = strlen(jti)) == 0)
 		return PJWT_E_INVALID_ARGUMENT;
-	if ((r = pjm_read_trusted(path, PJM_MAX_REVOKED, &buf, &len, bad,
-	    badlen)) != PJWT_OK)
+	if ((r = pjm_read_trusted(path, PJM_MAX_REVOKED, extra_owner, &buf,
+	    &len, bad, badlen)) != PJWT_OK)
 		return r;
 	/* Every line is checked, also after a match: a damaged file is
 	 * reported at once, not when a later jti happens to reach it. */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pjwt_err.h"
 #include "pjwt_key.h"
@@ -24,11 +25,13 @@
  * effective uid and not writable by group or others unless it has the sticky
  * bit (as /tmp).  A process running as root therefore accepts only
  * root-owned files; an unprivileged one (tests, a screen locker) also its
- * own.  On failure *bad (size badlen) names the offending file or directory.
+ * own.  extra_owner, unless (uid_t)-1, is one more acceptable owner (the
+ * issuer's account for the revoked list: revoked_owner=).  On failure *bad
+ * (size badlen) names the offending file or directory.
  * On success *ret_buf (free with pjwt_secret_free(buf, len + 1)), *ret_len.
  */
-pjwt_err pjm_read_trusted(const char *path, size_t max, char **ret_buf,
-    size_t *ret_len, char *bad, size_t badlen);
+pjwt_err pjm_read_trusted(const char *path, size_t max, uid_t extra_owner,
+    char **ret_buf, size_t *ret_len, char *bad, size_t badlen);
 
 /*
  * pjm_load_keyset: the key set of a JWKS file (jwks != NULL) or of a single
@@ -45,9 +48,16 @@ pjwt_err pjm_load_keyset(const char *jwks, const char *key,
  * which a writer may drop the line); blank lines and lines starting with '#'
  * are skipped.  Every listed jti counts as revoked whatever its EXP.
  * A malformed line is PJWT_E_MALFORMED with *ret_line its 1-based number.
- * File errors as pjm_read_trusted.
+ * File errors as pjm_read_trusted (extra_owner likewise).
  */
-pjwt_err pjm_revoked_check(const char *path, const char *jti,
-    int *ret_revoked, size_t *ret_line, char *bad, size_t badlen);
+pjwt_err pjm_revoked_check(const char *path, uid_t extra_owner,
+    const char *jti, int *ret_revoked, size_t *ret_line, char *bad,
+    size_t badlen);
+
+/*
+ * pjm_user_uid: the uid of a user name (getpwnam_r) or of a decimal uid.
+ * Returns 0, or -1 when there is no such user.
+ */
+int pjm_user_uid(const char *name, uid_t *ret_uid);
 
 #endif /* PJM_FILES_H */

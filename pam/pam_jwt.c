@@ -64,6 +64,7 @@ struct pjm_state {
 	char *jti;               /* NULL when the token has none */
 	char *user;              /* PAM_USER it was accepted for */
 	char *revoked;           /* revoked= of the auth line, or NULL */
+	uid_t revoked_owner;     /* its revoked_owner=, or (uid_t)-1 */
 };
 
 /* Everything the attempt's single log line says. */
@@ -294,13 +295,14 @@ export_claims(pam_handle_t *pamh, const pjwt_claims *c, int64_t exp,
 
 static struct pjm_state *
 state_new(int64_t deadline, const char *jti, const char *user,
-    const char *revoked)
+    const char *revoked, uid_t revoked_owner)
 {
 	struct pjm_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
 	st->deadline = deadline;
+	st->revoked_owner = revoked_owner;
 	if ((jti != NULL && (st->jti = strdup(jti)) == NULL) ||
 	    (st->user = strdup(user)) == NULL ||
 	    (revoked != NULL && (st->revoked = strdup(revoked)) == NULL)) {
@@ -344,6 +346,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	int retval = PAM_AUTH_ERR, prio = LOG_NOTICE, r, revoked = 0;
 	int64_t exp = 0;
 	size_t len = 0, line = 0;
+	uid_t revoked_owner = (uid_t)-1;
 	pjwt_err e;
 
 	(void)flags;
@@ -354,6 +357,12 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		return PAM_SERVICE_ERR;
 	if (args_check_auth(&a, &why) != 0) {
 		pam_syslog(pamh, LOG_ERR, "configuration error: %s", why);
+		return PAM_SERVICE_ERR;
+	}
+	if (a.revoked_owner != NULL &&
+	    pjm_user_uid(a.revoked_owner, &revoked_owner) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
+		    "'revoked_owner': no such user");
 		return PAM_SERVICE_ERR;
 	}
 
@@ -487,8 +496,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			    "claim=jti (required by revoked=)");
 			goto out;
 		}
-		e = pjm_revoked_check(a.revoked, jti, &revoked, &line, bad,
-		    sizeof(bad));
+		e = pjm_revoked_check(a.revoked, revoked_owner, jti, &revoked,
+		    &line, bad, sizeof(bad));
 		if (e != PJWT_OK) {
 			file_detail(at.detail, sizeof(at.detail), bad, e, errno,
 			    line);
@@ -521,7 +530,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		}
 	}
 	if ((st = state_new(exp > INT64_MAX - a.leeway ? INT64_MAX :
-	    exp + a.leeway, jti, user, a.revoked)) == NULL) {
+	    exp + a.leeway, jti, user, a.revoked, revoked_owner)) == NULL) {
 		reason = pjwt_strerror(PJWT_E_NOMEM);
 		retval = PAM_BUF_ERR;
 		goto out;
@@ -574,6 +583,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	const struct pjm_state *st;
 	const void *data = NULL, *item = NULL;
 	const char *revoked_path, *reason;
+	uid_t revoked_owner;
 	char detail[PATH_MAX + 160] = "", bad[PATH_MAX] = "";
 	char user_s[65], jti_s[65];
 	int revoked = 0, retval = PAM_PERM_DENIED, prio = LOG_NOTICE;
@@ -611,14 +621,21 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	revoked_path = a.revoked != NULL ? a.revoked : st->revoked;
+	revoked_owner = st->revoked_owner;
+	if (a.revoked_owner != NULL &&
+	    pjm_user_uid(a.revoked_owner, &revoked_owner) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
+		    "'revoked_owner': no such user");
+		return PAM_SERVICE_ERR;
+	}
 	if (revoked_path != NULL) {
 		if (st->jti == NULL) {
 			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
 			snprintf(detail, sizeof(detail), " claim=jti");
 			goto out;
 		}
-		e = pjm_revoked_check(revoked_path, st->jti, &revoked, &line,
-		    bad, sizeof(bad));
+		e = pjm_revoked_check(revoked_path, revoked_owner, st->jti,
+		    &revoked, &line, bad, sizeof(bad));
 		if (e != PJWT_OK) {
 			detail[0] = ' ';
 			file_detail(detail + 1, sizeof(detail) - 1, bad, e,

@@ -94,6 +94,9 @@ static const struct cfg {
 	{ "revbad", BASE " revoked=@D/revoked-bad.txt" },
 	{ "revgw", BASE " revoked=@D/revoked-gw.txt" },
 	{ "revmiss", BASE " revoked=@D/no-such-revoked.txt" },
+	{ "revnobody", BASE " revoked=@D/revoked-nobody.txt" },
+	{ "revowner", BASE " revoked=@D/revoked-nobody.txt revoked_owner=65534" },
+	{ "revownername", BASE " revoked=@D/revoked-nobody.txt revoked_owner=root" },
 	{ "scope", BASE " scope=ssh" },
 	{ "scope2", BASE " [scope=ssh sudo]" },
 	{ "leeway0", BASE " leeway=0" },
@@ -136,6 +139,9 @@ static const struct cfg {
 	{ "c-dup", BASE " issuer=https://evil.test" },
 	{ "c-scope", BASE " [scope=ssh  sudo]" },
 	{ "c-issspace", "jwks=@D/jwks.json [issuer=a b] audience=" AUD },
+	{ "c-revowner", BASE " revoked_owner=root" },
+	{ "c-revowner-unknown", BASE " revoked=@D/revoked.txt "
+	    "revoked_owner=no-such-user-pjwt" },
 };
 
 /* ------------------------------------------------------------------ */
@@ -440,6 +446,11 @@ make_fixture(const char *pwmods)
 	write_str("revoked-bad.txt", "jti-fine 4102444800\n"
 	    "jti-broken 12:00\n", 0644);
 	write_str("revoked-gw.txt", "jti-revoked-1\n", 0666);
+	write_str("revoked-nobody.txt", "jti-revoked-1\n", 0644);
+	p = path_of("revoked-nobody.txt");
+	if (geteuid() == 0 && chown(p, 65534, 65534) != 0)
+		exit(99);
+	free(p);
 	write_str("passdb", USER ":" PASSWORD ":base-suff\n", 0600);
 	write_services(pwmods);
 }
@@ -1195,6 +1206,14 @@ vg_revoked(void **state)
 	assert_log(&r, "SYSLOG(3)");
 	run_free(&r);
 	refuse3("revgw", fine, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	/* The issuer's account may own the list when revoked_owner= says so
+	 * (root in any case); without it that file is refused. */
+	if (geteuid() == 0) {
+		refuse3("revnobody", fine, PAM_AUTHINFO_UNAVAIL, "bad_owner");
+		refuse3("revownername", fine, PAM_AUTHINFO_UNAVAIL, "bad_owner");
+		accept3("revowner", fine);
+		refuse3("revowner", r1, PAM_AUTH_ERR, "revoked");
+	}
 	refuse3("revmiss", fine, PAM_AUTHINFO_UNAVAIL, "io_error");
 	pjwt_str_free(r1);
 	pjwt_str_free(r2);
