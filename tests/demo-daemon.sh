@@ -137,18 +137,11 @@ if [ -f "$PAM_MODULE" ] && command -v pamtester >/dev/null && \
 else
 	say "(pamtester, pam_wrapper or pam_jwt.so missing: the PAM steps are left out)"
 fi
-# pam_jwt trusts a revoked file only when it and its directories belong to
-# root or to the PAM application's own user.  Run as root, the demo's daemon
-# writes it as nobody: then hand PAM a root-owned copy, as a root-run
-# systemd path unit would on a host that runs both.
-revoked_for_pam=$work/state/revoked
-sync_revoked() {
-	if [ "$(id -u)" = 0 ]; then
-		mkdir -p "$work/pam"
-		install -o root -m 0644 "$work/state/revoked" "$work/pam/revoked"
-		revoked_for_pam=$work/pam/revoked
-	fi
-}
+# pam_jwt trusts a revoked file owned by root, by the PAM application's
+# user, or by the account named in revoked_owner= (the issuer's: run as
+# root, the demo's daemon writes the list as nobody).
+owner_arg=
+[ "$(id -u)" = 0 ] && owner_arg=" revoked_owner=nobody"
 pam_login() {  # TOKEN: authenticate $DEMO_USER through pam_jwt.so
 	printf '%s\n' "$1" | LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
 	    PAM_WRAPPER_SERVICE_DIR="$work/pam.d" pamtester jwt-demo "$DEMO_USER" authenticate >/dev/null 2>&1
@@ -156,8 +149,7 @@ pam_login() {  # TOKEN: authenticate $DEMO_USER through pam_jwt.so
 if [ -n "$pam_ok" ]; then
 	step "Log in through PAM: pam_jwt.so with the token as the password"
 	mkdir -p pam.d
-	sync_revoked
-	echo "auth required $PAM_MODULE jwks=$work/jwks.json issuer=$URL audience=ssh scope=ssh revoked=$revoked_for_pam" >pam.d/jwt-demo
+	echo "auth required $PAM_MODULE jwks=$work/jwks.json issuer=$URL audience=ssh scope=ssh revoked=$work/state/revoked$owner_arg" >pam.d/jwt-demo
 	echo "account required pam_permit.so" >>pam.d/jwt-demo
 	chmod 644 jwks.json
 	cat pam.d/jwt-demo | indent
@@ -191,7 +183,6 @@ curl -fsS -o /dev/null -d client_id=ssh-cli -d "token=$AT" "$URL/revoke" || die 
 grep -q "^$JTI " state/revoked || die "jti $JTI not in state/revoked"
 good "state/revoked now lists: $(grep "^$JTI " state/revoked)"
 if [ -n "$pam_ok" ]; then
-	[ "$revoked_for_pam" = "$work/state/revoked" ] || { sync_revoked; say "(copied to $revoked_for_pam, root-owned, for PAM)"; }
 	if pam_login "$AT"; then die "pam_jwt still accepts the revoked token"; fi
 	good "pam_jwt (revoked=...) refuses the same token now"
 fi

@@ -14,18 +14,16 @@ E2E_PW='e2e pass word'
 printf '%s:%s\n' "$E2E_USER" "$($PY "$top_srcdir/tests/daemon/crypt-hash.py" "$E2E_PW")" >>"$D/users"
 daemon_start || { plan 1; fail "jwt-issuerd start"; done_testing; }
 
-# What the ssh host's pam_jwt reads: the served JWKS, and the revoked list.
-# Both root-owned: pam_jwt trusts files owned by root or by the PAM
-# application's user only, and the daemon (running as $RUN_AS) writes the
-# revoked list as itself, so the host gets a root-owned copy, as a
-# root-run path unit would make.
+# What the ssh host's pam_jwt reads: the served JWKS (root-owned copy), and
+# the revoked list the daemon writes as $RUN_AS, which pam_jwt trusts with
+# revoked_owner= (the issuer's account).
 curl -fsS "$URL/.well-known/jwks.json" >"$E2E_DIR/jwks.json"
 chmod 644 "$E2E_DIR/jwks.json"
-sync_revoked() { install -o root -m 0644 "$D/state/revoked" "$E2E_DIR/revoked"; }
-sync_revoked
+owner_arg=
+[ -n "$RUN_AS" ] && owner_arg="revoked_owner=$RUN_AS"
 
 e2e_pam_service <<EOP
-auth     required $PAM_JWT_SO jwks=$E2E_DIR/jwks.json issuer=$URL audience=ssh scope=ssh revoked=$E2E_DIR/revoked
+auth     required $PAM_JWT_SO jwks=$E2E_DIR/jwks.json issuer=$URL audience=ssh scope=ssh revoked=$D/state/revoked $owner_arg
 auth     optional pam_permit.so
 account  required pam_permit.so
 session  required pam_permit.so
@@ -45,7 +43,6 @@ ok "the password itself does not log in over ssh" [ "$rc" != 0 ]
 
 got=$(post /revoke -d client_id=ssh-cli -d "token=$AT")
 ok "revoke the access token at jwt-issuerd" [ "${got%% *}" = 200 ]
-sync_revoked
 ssh_login keyboard-interactive "$AT" true; rc=$?
 ok "the revoked token is refused by sshd" [ "$rc" != 0 ]
 ok "pam_jwt logged the revocation" e2e_syslog_wait 'revoked'
