@@ -18,3 +18,6 @@ args=(-t "${PJWT_BENCH_SECONDS:-1}")
 
 echo "==> verify/sign throughput (nproc $(nproc), $(uptime | sed 's/.*load/load/'))"
 "$prog" "${args[@]}"
+
+# jwt-issuerd under wrk: token grants and the JWKS (tests/bench/daemon-bench.sh).
+"$(dirname "${BASH_SOURCE[0]}")/daemon-bench.sh" "$build"
