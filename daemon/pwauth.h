@@ -44,10 +44,12 @@ typedef enum pwauth_result {
 /* Stable snake_case name: "ok", "denied", "account_unusable", "error". */
 const char *pwauth_result_str(pwauth_result r);
 
-/* Input bounds (longer input is PWAUTH_DENIED after a dummy-cost check for
- * the file backend, and never sent to PAM). */
+/* Input bounds (longer input is PWAUTH_DENIED -- after a dummy-cost hash for
+ * the file backend -- and never sent to PAM).  511 bytes: libcrypt refuses
+ * longer passphrases (CRYPT_MAX_PASSPHRASE_SIZE 512 with the NUL) and
+ * Linux-PAM's conversation answers are bounded alike (PAM_MAX_RESP_SIZE). */
 #define PWAUTH_USER_MAX 256
-#define PWAUTH_PASSWORD_MAX 1024
+#define PWAUTH_PASSWORD_MAX 511
 /* Users-file names, as jwtctl passwd enforces: [a-z_][a-z0-9_.-]{0,31}. */
 #define PWAUTH_FILE_NAME_MAX 32
 /* The users file is refused above this size. */

@@ -1,0 +1,199 @@
+/*
+ * pamhelper.c - the privileged half of the `pam` password backend.
+ *
+ * OpenSSH's privsep shape: pw_pam.c forks this before the daemon drops
+ * privileges; it keeps root because pam_unix verifies another user's
+ * password only for root (unix_chkpwd drops to the caller's uid).  It does
+ * nothing but PAM: read one bounded request from its socket, run
+ * pam_authenticate then pam_acct_mgmt, answer one result, wipe the password,
+ * repeat; exit when the socket closes or a request is malformed.  It never
+ * parses HTTP, never touches keys or the store.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "pwauthp.h"
+
+typedef struct conv_ctx {
+	const char *user;
+	const char *password;
+	int answered;                 /* the password is given once per request */
+} conv_ctx;
+
+/*
+ * The conversation: the first echo-off prompt gets the password; an echo-on
+ * prompt gets the user name (some modules ask "login:"); messages are
+ * ignored.  A second password prompt (an OTP, a password change) fails the
+ * conversation: this daemon has no second factor to give.
+ */
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	conv_ctx *c = data;
+	struct pam_response *r;
+	int i;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			if (c->answered)
+				goto fail;
+			c->answered = 1;
+			if ((r[i].resp = strdup(c->password)) == NULL)
+				goto fail;
+			break;
+		case PAM_PROMPT_ECHO_ON:
+			if ((r[i].resp = strdup(c->user)) == NULL)
+				goto fail;
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			break;
+		default:
+			goto fail;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+ fail:
+	for (i = 0; i < n; i++) {
+		if (r[i].resp != NULL) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	}
+	free(r);
+	return PAM_CONV_ERR;
+}
+
+int
+pamhelper_map_auth(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+		return PAMHELPER_OK;
+	case PAM_AUTH_ERR:
+	case PAM_USER_UNKNOWN:
+	case PAM_MAXTRIES:
+	case PAM_CRED_INSUFFICIENT:
+	case PAM_PERM_DENIED:
+	case PAM_CONV_ERR:
+		return PAMHELPER_DENIED;
+	/* pam_authenticate may already report these (pam_unix checks expiry). */
+	case PAM_ACCT_EXPIRED:
+	case PAM_NEW_AUTHTOK_REQD:
+	case PAM_AUTHTOK_EXPIRED:
+		return PAMHELPER_ACCOUNT;
+	default:                      /* AUTHINFO_UNAVAIL, SYSTEM_ERR, ... */
+		return PAMHELPER_ERROR;
+	}
+}
+
+int
+pamhelper_map_acct(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+		return PAMHELPER_OK;
+	case PAM_ACCT_EXPIRED:
+	case PAM_NEW_AUTHTOK_REQD:
+	case PAM_AUTHTOK_EXPIRED:
+	case PAM_PERM_DENIED:
+	case PAM_AUTH_ERR:
+		return PAMHELPER_ACCOUNT;
+	case PAM_USER_UNKNOWN:
+		return PAMHELPER_DENIED;
+	default:
+		return PAMHELPER_ERROR;
+	}
+}
+
+static int
+run_pam(const char *service, const char *user, const char *password,
+    int *ret_rc)
+{
+	conv_ctx ctx = { .user = user, .password = password, .answered = 0 };
+	struct pam_conv pc = { .conv = conv, .appdata_ptr = &ctx };
+	pam_handle_t *pamh = NULL;
+	int rc, res;
+
+	rc = pam_start(service, user, &pc, &pamh);
+	if (rc != PAM_SUCCESS) {
+		*ret_rc = rc;
+		return PAMHELPER_ERROR;
+	}
+	rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	res = pamhelper_map_auth(rc);
+	if (res == PAMHELPER_OK) {
+		rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+		res = pamhelper_map_acct(rc);
+	}
+	*ret_rc = rc;
+	/* pam_end wipes PAM_AUTHTOK (Linux-PAM overwrites it before free). */
+	pam_end(pamh, rc);
+	return res;
+}
+
+void
+pamhelper_main(int fd, const char *service)
+{
+	unsigned char req[PAMHELPER_REQ_MAX];
+	char user[PWAUTH_USER_MAX + 1];
+	char pw[PWAUTH_PASSWORD_MAX + 1];
+	unsigned char resp[4 + PAMHELPER_RESP_LEN];
+	uint32_t len, rlen = PAMHELPER_RESP_LEN;
+	uint16_t ulen;
+	size_t pwlen;
+	int32_t code;
+	int res, rc;
+
+	/* The parent may die mid-write: an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		if (pwauthp_read_full(fd, &len, sizeof(len)) != 0)
+			break;        /* EOF: the daemon is gone or done */
+		if (len < 2 || len > PAMHELPER_REQ_MAX ||
+		    pwauthp_read_full(fd, req, len) != 0)
+			break;
+		memcpy(&ulen, req, sizeof(ulen));
+		if (ulen == 0 || ulen > PWAUTH_USER_MAX || ulen > len - 2u ||
+		    len - 2u - ulen > PWAUTH_PASSWORD_MAX)
+			break;
+		pwlen = len - 2u - ulen;
+		memcpy(user, req + 2, ulen);
+		user[ulen] = '\0';
+		memcpy(pw, req + 2 + ulen, pwlen);
+		pw[pwlen] = '\0';
+		explicit_bzero(req, sizeof(req));
+		/* Embedded NULs would make PAM see a different string. */
+		if (strlen(user) != ulen || strlen(pw) != pwlen) {
+			res = PAMHELPER_DENIED;
+			rc = PAM_AUTH_ERR;
+		} else
+			res = run_pam(service, user, pw, &rc);
+		explicit_bzero(pw, sizeof(pw));
+		code = rc;
+		memcpy(resp, &rlen, 4);
+		resp[4] = (unsigned char)res;
+		memcpy(resp + 5, &code, 4);
+		if (pwauthp_write_full(fd, resp, sizeof(resp)) != 0)
+			break;
+	}
+	explicit_bzero(req, sizeof(req));
+	explicit_bzero(pw, sizeof(pw));
+	close(fd);
+	_exit(0);
+}

@@ -1,0 +1,441 @@
+/*
+ * pw_file.c - the `file` password backend: `name:crypt-hash` lines.
+ *
+ * The table is immutable once parsed; a reload builds a new one and swaps it
+ * in under a write lock, so checks (read lock, held only to copy one hash)
+ * never see half a file.  The slow part, crypt_rn, runs outside the lock
+ * with a per-call crypt_data, so checks run in parallel.
+ *
+ * Unknown (or locked) users are hashed against a dummy hash whose setting
+ * (method, cost and salt) is copied from the first real entry, so their
+ * check costs exactly what a real user's does with the typical cost.
+ */
+#include "config.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "pjwt_err.h"
+#include "pjwt_file.h"
+#include "pjwt_mem.h"
+#include "pwauthp.h"
+
+_Static_assert(PWAUTH_PASSWORD_MAX < CRYPT_MAX_PASSPHRASE_SIZE,
+    "libcrypt must accept every password we pass on");
+
+/* Report at most this many bad lines of one file. */
+#define MAX_REPORTED 20
+
+typedef struct entry {
+	char name[PWAUTH_FILE_NAME_MAX + 1];
+	char *hash;                   /* NULL for a locked user */
+	unsigned line;
+} entry;
+
+typedef struct table {
+	entry *v;
+	size_t n;
+	char *dummy;                  /* full dummy hash */
+} table;
+
+struct pwfile {
+	pthread_rwlock_t lock;
+	table *t;
+	char *path;
+	uid_t owner;
+	issuerd_log_fn *log;
+};
+
+static table *
+table_free(table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		pjwt_str_free(t->v[i].hash);
+	free(t->v);
+	pjwt_str_free(t->dummy);
+	free(t);
+	return NULL;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+}
+
+/* Characters a crypt hash may contain: printable, no ':' and no space. */
+static int
+hash_chars_ok(const char *h, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (h[i] <= 0x20 || h[i] >= 0x7f || h[i] == ':')
+			return 0;
+	return 1;
+}
+
+/* crypt_checksalt looks only at the method prefix; for yescrypt (what
+ * jwtctl passwd writes) check the whole shape $y$PARAMS$SALT$HASH, so a
+ * truncated or mangled line is reported at load, not at login. */
+static int
+yescrypt_shape_ok(const char *h)
+{
+	static const char b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz";
+	const char *params, *salt, *hash;
+
+	if (strncmp(h, "$y$", 3) != 0)
+		return 1;             /* another method: checksalt decides */
+	params = h + 3;
+	if ((salt = strchr(params, '$')) == NULL || salt == params)
+		return 0;
+	salt++;
+	if ((hash = strchr(salt, '$')) == NULL || hash == salt)
+		return 0;
+	hash++;
+	return strlen(hash) == 43 && strspn(hash, b64) == 43 &&
+	    strspn(params, b64) == (size_t)(salt - 1 - params) &&
+	    strspn(salt, b64) == (size_t)(hash - 1 - salt);
+}
+
+static const char *
+checksalt_reason(int cs)
+{
+	switch (cs) {
+	case CRYPT_SALT_INVALID:
+		return "not a crypt hash";
+	case CRYPT_SALT_METHOD_DISABLED:
+		return "hash method disabled in libcrypt";
+	case CRYPT_SALT_METHOD_LEGACY:
+		return "legacy hash method (use yescrypt: jwtctl passwd)";
+#ifdef CRYPT_SALT_TOO_CHEAP
+	case CRYPT_SALT_TOO_CHEAP:
+		return "hash cost too low";
+#endif
+	default:
+		return "unusable hash";
+	}
+}
+
+/*
+ * Make the dummy hash: a random password hashed with the setting (prefix up
+ * to the last '$') of setting_from, or with a fresh default yescrypt setting.
+ */
+static char *
+make_dummy(const char *setting_from, issuerd_log_fn *log)
+{
+	struct crypt_data *cd = NULL;
+	char setting[CRYPT_OUTPUT_SIZE];
+	unsigned char rnd[16];
+	char pw[sizeof(rnd) * 2 + 1];
+	const char *out, *dollar;
+	char *res = NULL;
+	size_t i, n;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		goto out;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	if (setting_from != NULL &&
+	    (dollar = strrchr(setting_from, '$')) != NULL &&
+	    (n = (size_t)(dollar - setting_from)) > 0 && n < sizeof(setting)) {
+		memcpy(setting, setting_from, n);
+		setting[n] = '\0';
+	} else if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting,
+	    sizeof(setting)) == NULL)
+		goto out;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		goto out;
+	out = crypt_rn(pw, setting, cd, sizeof(*cd));
+	if (out == NULL || out[0] == '*')
+		goto out;
+	res = strdup(out);
+ out:
+	if (res == NULL)
+		pwauthp_log(log, LOG_ERR, "users file: cannot make the dummy hash");
+	explicit_bzero(rnd, sizeof(rnd));
+	explicit_bzero(pw, sizeof(pw));
+	if (cd != NULL)
+		pjwt_secret_free(cd, sizeof(*cd));
+	return res;
+}
+
+/*
+ * Strictly parse len bytes of buf.  Each bad line is logged as
+ * "PATH:LINE: reason"; any bad line fails the whole file.
+ */
+static int
+parse(const char *path, const char *buf, size_t len, issuerd_log_fn *log,
+    table **ret)
+{
+	table *t = NULL;
+	const char *p = buf, *end = buf + len, *first_hash = NULL;
+	size_t cap = 0, i;
+	unsigned line = 0, bad = 0;
+	int r = -1;
+
+#define BAD(...) do { \
+	if (bad++ < MAX_REPORTED) { \
+		char m_[256]; \
+		snprintf(m_, sizeof(m_), __VA_ARGS__); \
+		pwauthp_log(log, LOG_ERR, "%s:%u: %s", path, line, m_); \
+	} \
+} while (0)
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto out;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		size_t ll = (size_t)(eol - p), nlen, hlen;
+		const char *colon, *h;
+		int cs;
+
+		line++;
+		if (memchr(p, '\0', ll) != NULL)
+			BAD("NUL byte");
+		else if (ll > 0 && p[ll - 1] == '\r')
+			BAD("carriage return (DOS line ending)");
+		else if (ll == 0 || p[0] == '#') {
+			/* blank line or comment */
+		}
+		else if ((colon = memchr(p, ':', ll)) == NULL)
+			BAD("expected name:hash");
+		else if (!pwauthp_name_valid(p, (nlen = (size_t)(colon - p))))
+			BAD("bad user name (want [a-z_][a-z0-9_.-]*, at most %u"
+			    " characters)", PWAUTH_FILE_NAME_MAX);
+		else {
+			h = colon + 1;
+			hlen = (size_t)(eol - h);
+			if (hlen == 0)
+				BAD("empty hash");
+			else if (!hash_chars_ok(h, hlen))
+				BAD("bad character in hash (a third field?)");
+			else if (hlen >= CRYPT_OUTPUT_SIZE)
+				BAD("hash too long");
+			else {
+				char hb[CRYPT_OUTPUT_SIZE];
+				int locked = h[0] == '!';
+
+				memcpy(hb, h + locked, hlen - (size_t)locked);
+				hb[hlen - (size_t)locked] = '\0';
+				cs = hb[0] == '\0' && locked ? CRYPT_SALT_OK :
+				    crypt_checksalt(hb);
+				if (cs != CRYPT_SALT_OK)
+					BAD("%s", checksalt_reason(cs));
+				else if (hb[0] != '\0' && !yescrypt_shape_ok(hb))
+					BAD("malformed yescrypt hash");
+				else {
+					entry *e;
+
+					if (t->n == cap) {
+						size_t nc = cap ? cap * 2 : 16;
+						entry *nv = realloc(t->v,
+						    nc * sizeof(*nv));
+
+						if (nv == NULL)
+							goto out;
+						t->v = nv;
+						cap = nc;
+					}
+					e = &t->v[t->n];
+					memset(e, 0, sizeof(*e));
+					memcpy(e->name, p, nlen);
+					e->line = line;
+					if (!locked) {
+						if ((e->hash = strdup(hb)) == NULL)
+							goto out;
+						if (first_hash == NULL)
+							first_hash = e->hash;
+					}
+					t->n++;
+				}
+				explicit_bzero(hb, sizeof(hb));
+			}
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (t->n > 0)
+		qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
+	for (i = 1; i < t->n; i++) {
+		if (strcmp(t->v[i - 1].name, t->v[i].name) == 0) {
+			unsigned a = t->v[i - 1].line, b = t->v[i].line;
+
+			line = a > b ? a : b;
+			BAD("duplicate user %s (also on line %u)", t->v[i].name,
+			    a < b ? a : b);
+		}
+	}
+	if (bad > MAX_REPORTED)
+		pwauthp_log(log, LOG_ERR, "%s: %u more bad lines", path,
+		    bad - MAX_REPORTED);
+	if (bad > 0)
+		goto out;
+	/* qsort moved the entries, not the strings: first_hash still valid. */
+	if ((t->dummy = make_dummy(first_hash, log)) == NULL)
+		goto out;
+	*ret = t;
+	t = NULL;
+	r = 0;
+#undef BAD
+ out:
+	table_free(t);
+	return r;
+}
+
+static int
+load(const char *path, uid_t owner, issuerd_log_fn *log, table **ret)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	pjwt_err e;
+	int r;
+
+	e = pjwt_file_read(path, owner, PWAUTH_FILE_MAX, &buf, &len);
+	if (e != PJWT_OK) {
+		pwauthp_log(log, LOG_ERR, "cannot read users file %s: %s%s%s",
+		    path, pjwt_strerror(e), e == PJWT_E_IO ? ": " : "",
+		    e == PJWT_E_IO ? strerror(errno) : "");
+		return -1;
+	}
+	/* Hashes are secrets: refuse a file everyone can read, as sshd refuses
+	 * a readable private key.  (pjwt_file_read checked it is regular and
+	 * not a symlink; this re-stat only adds the read-permission rule.) */
+	if (lstat(path, &st) != 0 || (st.st_mode & S_IROTH) != 0) {
+		pwauthp_log(log, LOG_ERR, "users file %s: readable by others"
+		    " (chmod o-r)", path);
+		r = -1;
+	} else
+		r = parse(path, buf, len, log, ret);
+	pjwt_secret_free(buf, len + 1);
+	return r;
+}
+
+int
+pwfile_open(const char *path, uid_t owner, issuerd_log_fn *log, pwfile **ret)
+{
+	pwfile *f;
+
+	if (path == NULL || ret == NULL)
+		return -1;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->owner = owner;
+	f->log = log;
+	if (pthread_rwlock_init(&f->lock, NULL) != 0) {
+		free(f);
+		return -1;
+	}
+	if ((f->path = strdup(path)) == NULL ||
+	    load(path, owner, log, &f->t) != 0) {
+		pwfile_free(f);
+		return -1;
+	}
+	pwauthp_log(log, LOG_INFO, "users file %s: %zu users", path, f->t->n);
+	*ret = f;
+	return 0;
+}
+
+int
+pwfile_reload(pwfile *f)
+{
+	table *t = NULL, *old;
+
+	if (f == NULL)
+		return -1;
+	if (load(f->path, f->owner, f->log, &t) != 0) {
+		pwauthp_log(f->log, LOG_ERR, "users file %s not reloaded;"
+		    " keeping the previous one", f->path);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&f->lock);
+	old = f->t;
+	f->t = t;
+	pthread_rwlock_unlock(&f->lock);
+	table_free(old);
+	pwauthp_log(f->log, LOG_INFO, "users file %s reloaded: %zu users",
+	    f->path, t->n);
+	return 0;
+}
+
+pwfile *
+pwfile_free(pwfile *f)
+{
+	if (f == NULL)
+		return NULL;
+	table_free(f->t);
+	pthread_rwlock_destroy(&f->lock);
+	free(f->path);
+	free(f);
+	return NULL;
+}
+
+pwauth_result
+pwfile_check(pwfile *f, const char *user, const char *pw, size_t pwlen)
+{
+	struct crypt_data *cd = NULL;
+	char *hash = NULL, *pwc = NULL;
+	const entry *e = NULL;
+	size_t ulen, hlen;
+	const char *out;
+	pwauth_result r = PWAUTH_ERROR;
+	int valid;
+
+	ulen = strnlen(user, PWAUTH_USER_MAX + 1);
+	valid = ulen <= PWAUTH_USER_MAX && pwlen <= PWAUTH_PASSWORD_MAX &&
+	    memchr(pw, '\0', pwlen) == NULL;
+	pthread_rwlock_rdlock(&f->lock);
+	if (valid && f->t->n > 0 && pwauthp_name_valid(user, ulen)) {
+		entry key;
+
+		memset(&key, 0, sizeof(key));
+		memcpy(key.name, user, ulen);
+		e = bsearch(&key, f->t->v, f->t->n, sizeof(*f->t->v), entry_cmp);
+	}
+	hash = strdup(e != NULL && e->hash != NULL ? e->hash : f->t->dummy);
+	pthread_rwlock_unlock(&f->lock);
+	if (e != NULL && e->hash == NULL)
+		e = NULL;            /* locked: same path as unknown */
+	if (!valid)
+		pwlen = 0;           /* over-long input: hash "" instead */
+	if (hash == NULL || (pwc = malloc(pwlen + 1)) == NULL ||
+	    (cd = calloc(1, sizeof(*cd))) == NULL)
+		goto out;
+	memcpy(pwc, pw, pwlen);
+	pwc[pwlen] = '\0';
+	out = crypt_rn(pwc, hash, cd, sizeof(*cd));
+	if (out == NULL || out[0] == '*') {
+		pwauthp_log(f->log, LOG_ERR, "users file %s: crypt failed for"
+		    " %s entry: %s", f->path, e != NULL ? "a user's" : "the dummy",
+		    strerror(errno));
+		goto out;
+	}
+	hlen = strlen(hash);
+	/* Constant-time compare; for unknown users the comparison runs too,
+	 * and its result is ignored. */
+	if (strlen(out) == hlen && pjwt_memeq(out, hash, hlen) && e != NULL &&
+	    valid)
+		r = PWAUTH_OK;
+	else
+		r = PWAUTH_DENIED;
+ out:
+	if (cd != NULL)
+		pjwt_secret_free(cd, sizeof(*cd));
+	if (pwc != NULL)
+		pjwt_secret_free(pwc, pwlen + 1);
+	pjwt_str_free(hash);
+	return r;
+}
