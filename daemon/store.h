@@ -192,6 +192,17 @@ store_err store_jti_is_revoked(store *s, const char *jti, int64_t now,
     int *ret_revoked);
 
 /*
+ * store_jti_list: call fn(jti, exp, arg) for every deny-list entry with
+ * exp > now, ordered by exp then jti (what GET /revoked serves and the
+ * revoked file holds).  fn runs with the store locked: it must not call
+ * back into the store, and should only copy.  A nonzero return from fn
+ * stops the walk: STORE_E_NOMEM.  The jti string is valid only during the
+ * call.  Errors: STORE_E_INVALID, STORE_E_NOMEM, STORE_E_DB.
+ */
+typedef int store_jti_fn(const char *jti, int64_t exp, void *arg);
+store_err store_jti_list(store *s, int64_t now, store_jti_fn *fn, void *arg);
+
+/*
  * Brute-force counters, one per username and one per client address
  * (either key may be NULL to skip it).  After max_failures failures a key is
  * locked for lockout_initial seconds; every further failure after that

@@ -1015,6 +1015,37 @@ store_jti_is_revoked(store *s, const char *jti, int64_t now, int *ret_revoked)
 	return r;
 }
 
+store_err
+store_jti_list(store *s, int64_t now, store_jti_fn *fn, void *arg)
+{
+	sqlite3_stmt *st;
+	store_err r = STORE_OK;
+	int rc;
+
+	if (s == NULL || fn == NULL)
+		return STORE_E_INVALID;
+	pthread_mutex_lock(&s->lock);
+	st = s->st[S_JTI_LIST];
+	if (bind_int(st, 1, now) != 0) {
+		r = db_fail(s, "bind");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *jti = (const char *)sqlite3_column_text(st, 0);
+
+		if (jti == NULL || fn(jti, sqlite3_column_int64(st, 1), arg) != 0) {
+			r = STORE_E_NOMEM;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		r = db_fail(s, "list revoked jtis");
+ out:
+	done(s, S_JTI_LIST);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 typedef struct counter {
 	int64_t count, locked_until, lock_secs, last_failure;
 } counter;

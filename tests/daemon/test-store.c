@@ -800,6 +800,53 @@ test_revoked_file(void **state)
 	free(c);
 }
 
+typedef struct list_acc {
+	char text[512];
+	int calls, stop_after;
+} list_acc;
+
+static int
+list_cb(const char *jti, int64_t exp, void *arg)
+{
+	list_acc *a = arg;
+	size_t n = strlen(a->text);
+
+	snprintf(a->text + n, sizeof(a->text) - n, "%s=%" PRId64 ";", jti, exp);
+	return ++a->calls == a->stop_after;
+}
+
+static void
+test_jti_list(void **state)
+{
+	fx *f = *state;
+	list_acc a;
+	char want[256];
+
+	open_store(f, T0);
+	memset(&a, 0, sizeof(a));
+	assert_store(store_jti_list(f->s, T0, list_cb, &a), STORE_OK);
+	assert_int_equal(a.calls, 0);
+	assert_store(store_jti_revoke(f->s, "b", T0 + 20, T0), STORE_OK);
+	assert_store(store_jti_revoke(f->s, "a", T0 + 20, T0), STORE_OK);
+	assert_store(store_jti_revoke(f->s, "c", T0 + 10, T0), STORE_OK);
+	memset(&a, 0, sizeof(a));
+	assert_store(store_jti_list(f->s, T0, list_cb, &a), STORE_OK);
+	snprintf(want, sizeof(want), "c=%" PRId64 ";a=%" PRId64 ";b=%" PRId64 ";",
+	    T0 + 10, T0 + 20, T0 + 20);
+	assert_string_equal(a.text, want);
+	/* Expired entries are left out; a callback can stop the walk. */
+	memset(&a, 0, sizeof(a));
+	assert_store(store_jti_list(f->s, T0 + 10, list_cb, &a), STORE_OK);
+	assert_int_equal(a.calls, 2);
+	memset(&a, 0, sizeof(a));
+	a.stop_after = 1;
+	assert_store(store_jti_list(f->s, T0, list_cb, &a), STORE_E_NOMEM);
+	assert_int_equal(a.calls, 1);
+	/* The store is usable afterwards (statement reset, lock released). */
+	assert_store(store_jti_revoke(f->s, "d", T0 + 30, T0), STORE_OK);
+	assert_store(store_jti_list(f->s, T0, NULL, &a), STORE_E_INVALID);
+}
+
 /* When the file cannot be written, the revocation is not committed and the
  * caller gets STORE_E_IO (so it can answer an error and the client retry). */
 static void
@@ -1042,6 +1089,7 @@ main(void)
 		T(test_schema_too_new),
 		T(test_open_errors),
 		T(test_revoked_file),
+		T(test_jti_list),
 		T(test_revoked_file_failure),
 		T(test_revoked_file_atomic),
 		T(test_purge),
