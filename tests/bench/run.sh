@@ -19,5 +19,16 @@ args=(-t "${PJWT_BENCH_SECONDS:-1}")
 echo "==> verify/sign throughput (nproc $(nproc), $(uptime | sed 's/.*load/load/'))"
 "$prog" "${args[@]}"
 
+# pam_authenticate() through libpam (pam_wrapper) and pam_jwt.so: one login's
+# cost, reading and parsing the JWKS file included.
+pam_prog="$build/tests/bench/pam-bench"
+pam_mod="$build/.libs/pam_jwt.so"
+[ -x "$pam_prog" ] && [ -e "$pam_mod" ] ||
+	{ echo "bench: $pam_prog or $pam_mod missing: run 'make bench-programs' in $build" >&2; exit 1; }
+pam_args=(-t "${PJWT_BENCH_SECONDS:-1}")
+[ -n "${PJWT_BENCH_ALGS:-}" ] && pam_args+=(-a "$PJWT_BENCH_ALGS")
+echo "==> PAM logins through pam_wrapper + pam_jwt.so ($(uptime | sed 's/.*load/load/'))"
+"$pam_prog" "${pam_args[@]}" "$pam_mod"
+
 # jwt-issuerd under wrk: token grants and the JWKS (tests/bench/daemon-bench.sh).
 "$(dirname "${BASH_SOURCE[0]}")/daemon-bench.sh" "$build"
