@@ -1002,3 +1002,42 @@ oauth_check_budget(const struct conf *c)
 	}
 	return worst;
 }
+
+/* ---- the deny list ----------------------------------------------------- */
+
+static int
+add_revoked(const char *jti, int64_t exp, void *arg)
+{
+	json_t *e = json_pack("{s:s, s:I}", "jti", jti, "exp", (json_int_t)exp);
+
+	return e == NULL || json_array_append_new(arg, e) != 0;
+}
+
+/*
+ * GET /revoked: every access-token id on the deny list that has not expired,
+ * for hosts whose pam_jwt reads a revoked= file (jwtctl sync).  No client
+ * authentication, like the JWKS: jtis are random and say nothing else.
+ */
+void
+oauth_revoked(const struct request *req, struct response *resp)
+{
+	json_t *list;
+	store_err se;
+
+	if (!req->may_block) {
+		resp->defer = 1;        /* reads the store */
+		return;
+	}
+	if ((list = json_array()) == NULL) {
+		server_error(resp, 500, "out of memory");
+		return;
+	}
+	se = store_jti_list(the_store, req->now, add_revoked, list);
+	if (se != STORE_OK) {
+		json_decref(list);
+		server_error(resp, se == STORE_E_NOMEM ? 500 : 503,
+		    "state store unavailable");
+		return;
+	}
+	resp_json(resp, 200, json_pack("{s:o}", "revoked", list));
+}

@@ -36,5 +36,6 @@ route_handler oauth_introspect;
 route_handler oauth_jwks;
 route_handler oauth_metadata;
 route_handler oauth_healthz;
+route_handler oauth_revoked;
 
 #endif /* JI_OAUTH_H */

@@ -26,6 +26,7 @@ static const struct route {
 	{ "GET", "/.well-known/jwks.json", oauth_jwks, 0 },
 	{ "GET", "/.well-known/oauth-authorization-server", oauth_metadata, 0 },
 	{ "GET", "/.well-known/openid-configuration", oauth_metadata, 0 },
+	{ "GET", "/revoked", oauth_revoked, 0 },
 	{ "GET", "/healthz", oauth_healthz, 0 },
 };
 

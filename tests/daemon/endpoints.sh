@@ -132,6 +132,13 @@ got=$(post /introspect -u rs:rs-secret -d "token=$AT")
 ok "introspect after revoke: inactive" [ "$got" = '200 {"active":false}' ]
 JTI=$($PY -c 'import json,sys,base64; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])' "$AT")
 ok "revoked jti written to the revoked file" grep -q "^$JTI " "$D/state/revoked"
+curl -fsS -D "$TMPDIR_T/h" "$URL/revoked" >"$TMPDIR_T/revoked.json"
+ok "GET /revoked lists the revoked jti with its exp" $PY -c '
+import json,sys; l=json.load(open(sys.argv[1]))["revoked"]
+assert any(e["jti"]==sys.argv[2] and isinstance(e["exp"],int) for e in l), l' "$TMPDIR_T/revoked.json" "$JTI"
+ok "GET /revoked: no-store" grep -qi '^cache-control: no-store' "$TMPDIR_T/h"
+st=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/revoked")
+ok "POST /revoked: 405" [ "$st" = 405 ]
 got=$(post /revoke -d client_id=ssh-cli -d token=garbage)
 ok "revoke unknown token: 200 (RFC 7009)" [ "${got%% *}" = 200 ]
 got=$(post /introspect -u rs:rs-secret -d token=garbage)
