@@ -7,8 +7,21 @@
  *
  *   0  success
  *   1  the token was rejected (verify: one line "invalid: REASON" on stderr)
- *      or cannot be decoded at all (inspect)
- *   2  usage, configuration (key, JWKS or output file) or system error
+ *      or cannot be decoded at all (inspect); the issuer refused the
+ *      password or refresh token, or there is no cached login (login,
+ *      token, ssh: "run jwtctl login"); passwd: the input was refused
+ *   2  usage, configuration (key, JWKS, cache, config or output file; an
+ *      http:// URL that is not loopback) or system error
+ *   3  network: the issuer cannot be reached (DNS, connect, timeout) or its
+ *      TLS certificate is not trusted
+ *   4  the issuer answered with an error (other than invalid_grant) or a
+ *      malformed, unexpected or oversized response (sync: an empty or
+ *      unparsable JWKS, a malformed revoked list)
+ *
+ * jwtctl ssh execs ssh, whose exit status is then ssh's.  When run with
+ * JWTCTL_ASKPASS=1 in the environment and exactly one argument that is not
+ * a command (ssh's prompt), jwtctl is ssh's askpass program: it prints a
+ * fresh access token (see jwtctl_cmd_login.c).
  *
  * Every error is one line "jwtctl: ..." on stderr.  Private keys, secrets and
  * tokens are never printed to stderr, and every buffer that held one is wiped.
@@ -17,9 +30,14 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "jwtctl.h"
+#include "passwd.h"
 
 /* The one place outcomes become exit statuses (documented in every help). */
 static int
@@ -29,11 +47,16 @@ exit_code(enum outcome o)
 	case OUT_OK:
 		return 0;
 	case OUT_INVALID:
+	case OUT_REFUSED:
 		return 1;
 	case OUT_USAGE:
 	case OUT_CONFIG:
 	case OUT_FAILURE:
 		break;
+	case OUT_NETWORK:
+		return 3;
+	case OUT_ISSUER:
+		return 4;
 	}
 	return 2;
 }
@@ -49,6 +72,12 @@ static const char help_main[] =
 	"  sign     issue a signed JWT access token (RFC 9068)\n"
 	"  verify   verify a token's signature and claims, as pam_jwt.so does\n"
 	"  inspect  show a token's header and payload WITHOUT verifying anything\n"
+	"  passwd   set a password in jwt-issuerd's users file\n"
+	"  login    log in at an issuer and cache the tokens\n"
+	"  token    print a valid access token (refreshed when needed)\n"
+	"  ssh      run ssh, answering its password prompt with a token\n"
+	"  logout   revoke the cached tokens at the issuer and delete them\n"
+	"  sync     fetch an issuer's JWKS and revoked list for pam_jwt\n"
 	"  help     show the help of a command\n"
 	"\n"
 	"Options:\n"
@@ -56,7 +85,30 @@ static const char help_main[] =
 	"  -V, --version  show the version\n"
 	"\n"
 	"'jwtctl help COMMAND' or 'jwtctl COMMAND --help' lists a command's options.\n"
-	EXIT_TEXT;
+	"\n"
+	"Exit status: 0 success; 1 token rejected (verify) or not decodable\n"
+	"(inspect), password or refresh token refused by the issuer, no cached\n"
+	"login (\"run jwtctl login\"), or passwd input refused; 2 usage,\n"
+	"configuration (key, JWKS, cache, config or output file; an http:// URL\n"
+	"that is not loopback) or system error; 3 the issuer cannot be reached or\n"
+	"its TLS certificate is not trusted; 4 the issuer answered with an error\n"
+	"or an unusable response.  jwtctl ssh exits with ssh's status once ssh\n"
+	"runs.  Errors are one line on stderr.\n";
+
+/* passwd (tools/passwd.c) returns its exit status: 0, 1 refused, 2. */
+static enum outcome
+cmd_passwd(int argc, char **argv)
+{
+	switch (jwtctl_cmd_passwd(argc, argv)) {
+	case 0:
+		return OUT_OK;
+	case 1:
+		return OUT_INVALID;
+	default:
+		return OUT_FAILURE;
+	}
+}
+
 
 /* ---- dispatch ------------------------------------------------------------ */
 
@@ -70,6 +122,12 @@ static const struct command {
 	{ "sign", cmd_sign, help_sign },
 	{ "verify", cmd_verify, help_verify },
 	{ "inspect", cmd_inspect, help_inspect },
+	{ "passwd", cmd_passwd, NULL },      /* its own --help */
+	{ "login", cmd_login, help_login },
+	{ "token", cmd_token, help_token },
+	{ "ssh", cmd_ssh, help_ssh },
+	{ "logout", cmd_logout, help_logout },
+	{ "sync", cmd_sync, help_sync },
 };
 
 static const struct command *
@@ -109,6 +167,13 @@ run(int argc, char **argv)
 			    "--help')", argv[2]);
 			return OUT_USAGE;
 		}
+		if (c->help == NULL) {
+			char *av[] = { (char *)c->name, (char *)"--help", NULL };
+
+			opterr = 0;
+			optind = 1;
+			return c->run(2, av);
+		}
 		return ctl_puts(c->help) == 0 ? OUT_OK : OUT_FAILURE;
 	}
 	if ((c = find_command(argv[1])) == NULL) {
@@ -121,8 +186,42 @@ run(int argc, char **argv)
 	return c->run(argc - 1, argv + 1);
 }
 
+/*
+ * jansson keeps copies of every token and password it parses or builds;
+ * wipe each block before it goes back to the allocator.
+ */
+static void *
+wipe_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void
+wipe_free(void *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+/* ssh's askpass calls: JWTCTL_ASKPASS=1 (set by jwtctl ssh), one argument
+ * (the prompt) that is not one of our commands or options. */
+static int
+is_askpass(int argc, char **argv)
+{
+	const char *e = getenv("JWTCTL_ASKPASS");
+
+	return e != NULL && strcmp(e, "1") == 0 && argc == 2 &&
+	    find_command(argv[1]) == NULL && strcmp(argv[1], "help") != 0 &&
+	    argv[1][0] != '-';
+}
+
 int
 main(int argc, char **argv)
 {
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
+	if (is_askpass(argc, argv))
+		return exit_code(cmd_askpass(argv[1]));
 	return exit_code(run(argc, argv));
 }

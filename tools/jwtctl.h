@@ -26,6 +26,12 @@ enum outcome {
 	OUT_USAGE,      /* bad command line */
 	OUT_CONFIG,     /* unreadable or unusable key/JWKS file, output file */
 	OUT_FAILURE,    /* out of memory, OpenSSL or I/O failure */
+	OUT_REFUSED,    /* the issuer refused the password or refresh token,
+	                 * or there is no cached login: "run jwtctl login" */
+	OUT_NETWORK,    /* the issuer could not be reached (DNS, connect,
+	                 * timeout) or its TLS certificate was not trusted */
+	OUT_ISSUER,     /* the issuer answered, but with an error or a
+	                 * malformed, unexpected or oversized response */
 };
 
 /* Exit statuses and the algorithm list, repeated in every help text. */
@@ -33,6 +39,15 @@ enum outcome {
 	"\nExit status: 0 success; 1 token rejected (verify) or not decodable\n" \
 	"(inspect); 2 usage, configuration (key, JWKS or output file) or system\n" \
 	"error.  Errors are one line on stderr.\n"
+
+/* The commands that talk to an issuer (login, token, ssh, logout, sync). */
+#define EXIT_TEXT_CLIENT \
+	"\nExit status: 0 success; 1 the issuer refused the password or the\n" \
+	"refresh token, or there is no cached login (\"run jwtctl login\"); 2 usage,\n" \
+	"configuration (cache, config or output file; an http:// URL that is not\n" \
+	"loopback) or system error; 3 the issuer cannot be reached or its TLS\n" \
+	"certificate is not trusted; 4 the issuer answered with an error or an\n" \
+	"unusable response.  Errors are one line on stderr.\n"
 
 #define ALGS_TEXT \
 	"EdDSA ES256 ES384 ES512 RS256 RS384 RS512 PS256 PS384 PS512 HS256 HS384 HS512"
@@ -44,8 +59,18 @@ enum outcome cmd_jwks(int argc, char **argv);
 enum outcome cmd_sign(int argc, char **argv);
 enum outcome cmd_verify(int argc, char **argv);
 enum outcome cmd_inspect(int argc, char **argv);
+/* tools/jwtctl_cmd_login.c, tools/jwtctl_cmd_sync.c (see jwtctl_client.h) */
+enum outcome cmd_login(int argc, char **argv);
+enum outcome cmd_token(int argc, char **argv);
+enum outcome cmd_ssh(int argc, char **argv);
+enum outcome cmd_logout(int argc, char **argv);
+enum outcome cmd_sync(int argc, char **argv);
+/* askpass mode: ssh runs jwtctl with JWTCTL_ASKPASS=1 and the prompt as
+ * the one argument; it prints a fresh access token. */
+enum outcome cmd_askpass(const char *prompt);
 extern const char help_keygen[], help_jwks[], help_sign[], help_verify[],
-    help_inspect[];
+    help_inspect[], help_login[], help_token[], help_ssh[], help_logout[],
+    help_sync[];
 
 /* ---- helpers (tools/jwtctl_util.c) -------------------------------------- */
 

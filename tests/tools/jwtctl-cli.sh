@@ -66,7 +66,9 @@ printf '%s\n' "$out" | grep -Eq '^jwtctl \(pam-jwt\) [0-9]' &&
 expect_usage "no command: exit 2" "$JWTCTL"
 expect_usage "unknown command: exit 2" "$JWTCTL" frobnicate
 expect_usage "help for an unknown command: exit 2" "$JWTCTL" help frobnicate
-expect_usage "passwd is not a command (yet)" "$JWTCTL" passwd
+run "$JWTCTL" passwd
+[ "$rc" = 2 ] && grep -q '^jwtctl: passwd: ' "$T/err" &&
+    pass "passwd without --file: exit 2" || { fail "passwd without --file: exit 2"; show; }
 
 # Every option of every command appears in both help forms, and each help
 # states the exit statuses.
