@@ -73,9 +73,8 @@ hexval(char c)
 	return -1;
 }
 
-/* Decode s[0..len) into a new NUL-terminated string. */
-static enum form_err
-decode(const char *s, size_t len, char **ret, size_t *ret_len)
+enum form_err
+form_urldecode(const char *s, size_t len, char **ret, size_t *ret_len)
 {
 	char *out;
 	size_t o = 0;
@@ -152,9 +151,9 @@ form_parse(const char *body, size_t len, struct form **ret_form)
 			goto out;
 		}
 		p = &f->p[f->n];
-		if ((r = decode(pair, nlen, &p->name, &name_len)) != FORM_OK)
+		if ((r = form_urldecode(pair, nlen, &p->name, &name_len)) != FORM_OK)
 			goto out;
-		if ((r = decode(eq + 1, plen - nlen - 1, &p->value,
+		if ((r = form_urldecode(eq + 1, plen - nlen - 1, &p->value,
 		    &p->value_len)) != FORM_OK) {
 			free(p->name);
 			p->name = NULL;

@@ -36,6 +36,15 @@ struct form;
  */
 enum form_err form_parse(const char *body, size_t len, struct form **ret_form);
 
+/*
+ * form_urldecode: decode one name or value s[0..len) ('+' is a space,
+ * %XX escapes) with the checks above into a new NUL-terminated string
+ * *ret of *ret_len bytes (wipe+free with pjwt_secret_free(*ret, len + 1)).
+ * For the halves of HTTP Basic credentials (RFC 6749 2.3.1).
+ */
+enum form_err form_urldecode(const char *s, size_t len, char **ret,
+    size_t *ret_len);
+
 /* form_get: the decoded value of name, or NULL when absent or empty.
  * Borrowed from f. */
 const char *form_get(const struct form *f, const char *name);

@@ -149,35 +149,41 @@ b64_decode_std(const char *in, size_t len, char **ret, size_t *ret_len)
 /* ---- client authentication (RFC 6749 2.3.1) ---------------------------- */
 
 /*
- * Decode "Basic base64(urlencode(id):urlencode(secret))" by handing
- * "client_id=ID&client_secret=SECRET" to the strict form decoder, so both
- * ways of sending credentials decode alike.  0 ok (*ret_f), -1 malformed.
+ * HTTP Basic credentials: base64(urlencode(id) ":" urlencode(secret)), the
+ * halves form-urlencoded as RFC 6749 2.3.1 asks, decoded with the same
+ * strict rules as the body.  0 ok (*ret_id, *ret_secret: free with
+ * pjwt_str_free; *ret_secret NULL when empty), -1 malformed.
  */
 static int
-parse_basic(const char *b64, struct form **ret_f)
+parse_basic(const char *b64, char **ret_id, char **ret_secret)
 {
-	char *raw = NULL, *colon, *q = NULL;
-	size_t rawlen = 0, qlen = 0;
-	int ret = -1, n;
+	char *raw = NULL, *colon, *id = NULL, *secret = NULL;
+	size_t rawlen = 0, idlen, slen;
+	int ret = -1;
 
 	while (*b64 == ' ')
 		b64++;
 	if (b64_decode_std(b64, strlen(b64), &raw, &rawlen) != 0)
 		return -1;
-	/* '&' and '=' must arrive percent-encoded (RFC 6749 2.3.1). */
-	if ((colon = memchr(raw, ':', rawlen)) == NULL || colon == raw ||
-	    memchr(raw, '&', rawlen) != NULL || memchr(raw, '=', rawlen) != NULL)
+	if ((colon = memchr(raw, ':', rawlen)) == NULL || colon == raw)
 		goto out;
-	*colon = '\0';
-	qlen = rawlen + sizeof("client_id=&client_secret=");
-	if ((q = malloc(qlen)) == NULL)
+	if (form_urldecode(raw, (size_t)(colon - raw), &id, &idlen) != FORM_OK ||
+	    idlen == 0 ||
+	    form_urldecode(colon + 1, rawlen - (size_t)(colon - raw) - 1, &secret,
+	    &slen) != FORM_OK)
 		goto out;
-	n = snprintf(q, qlen, "client_id=%s&client_secret=%s", raw, colon + 1);
-	if (n > 0 && (size_t)n < qlen && form_parse(q, (size_t)n, ret_f) == FORM_OK)
-		ret = 0;
+	if (slen == 0) {
+		free(secret);
+		secret = NULL;
+	}
+	*ret_id = id;
+	*ret_secret = secret;
+	id = secret = NULL;
+	ret = 0;
 out:
+	pjwt_str_free(id);
+	pjwt_str_free(secret);
 	pjwt_secret_free(raw, rawlen + 1);
-	pjwt_secret_free(q, qlen);
 	return ret;
 }
 
@@ -263,7 +269,7 @@ static enum auth
 authenticate(const struct request *req, const struct form *f,
     int confidential_only, struct client **ret_client, struct response *resp)
 {
-	struct form *basic = NULL;
+	char *basic_id = NULL, *basic_secret = NULL;
 	const char *id, *secret;
 	struct client *cl = NULL;
 	enum auth ret = AUTH_FAILED;
@@ -274,7 +280,8 @@ authenticate(const struct request *req, const struct form *f,
 			invalid_client(resp, "unsupported authentication scheme");
 			return AUTH_FAILED;
 		}
-		if (parse_basic(req->authorization + 6, &basic) != 0) {
+		if (parse_basic(req->authorization + 6, &basic_id,
+		    &basic_secret) != 0) {
 			invalid_client(resp, "malformed Basic credentials");
 			return AUTH_FAILED;
 		}
@@ -283,12 +290,8 @@ authenticate(const struct request *req, const struct form *f,
 			    "authentication method");
 			goto out;
 		}
-		id = form_get(basic, "client_id");
-		secret = form_get(basic, "client_secret");
-		if (id == NULL) {
-			invalid_client(resp, "malformed Basic credentials");
-			goto out;
-		}
+		id = basic_id;
+		secret = basic_secret;
 		if (form_get(f, "client_id") != NULL &&
 		    strcmp(form_get(f, "client_id"), id) != 0) {
 			invalid_request(resp, "client_id differs from the "
@@ -347,7 +350,8 @@ out:
 		*ret_client = cl;
 	else if (ret == AUTH_DEFER)
 		resp->defer = 1;
-	form_free(basic);
+	pjwt_str_free(basic_id);
+	pjwt_str_free(basic_secret);
 	return ret;
 }
 

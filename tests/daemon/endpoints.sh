@@ -78,6 +78,12 @@ expect "no client authentication: 401" "401 invalid_client" /token -d grant_type
 expect "Basic and body secret together: invalid_request" "400 invalid_request" /token -u "svc:$SECRET" -d client_secret="$SECRET" -d grant_type=client_credentials
 expect "Bearer scheme: invalid_client" "401 invalid_client" /token -H 'Authorization: Bearer abc' -d grant_type=client_credentials
 expect "malformed Basic: invalid_client" "401 invalid_client" /token -H 'Authorization: Basic !!!' -d grant_type=client_credentials
+expect "Basic halves are form-urlencoded (RFC 6749 2.3.1)" "200 " /token \
+    -H "Authorization: Basic $(printf '%%73vc:%s' "$SECRET" | base64 -w0)" -d grant_type=client_credentials
+expect "Basic with a bad %-escape: invalid_client" "401 invalid_client" /token \
+    -H "Authorization: Basic $(printf 'svc:%%zz' | base64 -w0)" -d grant_type=client_credentials
+expect "Basic without a colon: invalid_client" "401 invalid_client" /token \
+    -H "Authorization: Basic $(printf 'svc' | base64 -w0)" -d grant_type=client_credentials
 expect "confidential client without secret: 401" "401 invalid_client" /token -d client_id=svc -d grant_type=client_credentials
 expect "public client with a secret: 401" "401 invalid_client" /token -d client_id=ssh-cli -d client_secret=x -d grant_type=password -d username=alice -d 'password=alice pw'
 expect "unauthorized_client (public client, client_credentials)" "400 unauthorized_client" /token -d client_id=ssh-cli -d grant_type=client_credentials
