@@ -507,6 +507,7 @@ fail_stop:
 	http_drain(h, 0);
 	return NULL;
 fail:
+	close(listen_fd);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
 	free(h);

@@ -9,7 +9,8 @@ struct http;
 
 /*
  * http_start: serve on listen_fd (a bound, listening socket: from systemd or
- * from http_listen; the server takes it over) with the [http] settings of c:
+ * from http_listen; the server takes it over, and closes it on failure
+ * too) with the [http] settings of c:
  * thread pool, connection limits, per-connection memory, timeout, TLS.
  * workers: threads for blocking handler work (password checks).
  * Returns NULL (logged) on failure.
