@@ -15,12 +15,12 @@ try:
 except ImportError as e:
     t.skip_all(f"python3 modules missing: {e}")
 
-# One worker: eight password checks (yescrypt) queue behind each other, so
+# One worker: twelve password checks (yescrypt) queue behind each other, so
 # most of them are still in flight when SIGTERM arrives.
 iss = Issuer(t, password={"workers": 1})
 if not t.ok(iss.start(), "daemon starts"):
     t.done()
-N = 8
+N = 12
 results = [None] * N
 
 
@@ -37,7 +37,7 @@ threads = [threading.Thread(target=grant, args=(i,)) for i in range(N)]
 t0 = time.monotonic()
 for th in threads:
     th.start()
-time.sleep(0.15)       # all connected and queued; a few hashed
+time.sleep(0.4)        # all connected and queued; a few hashed
 iss.proc.send_signal(signal.SIGTERM)
 time.sleep(0.05)
 try:
@@ -49,7 +49,7 @@ for th in threads:
     th.join(timeout=40)
 rc = iss.proc.wait(timeout=30)
 elapsed = time.monotonic() - t0
-t.diag(f"{N} password grants, SIGTERM after 0.15 s; all done after {elapsed:.2f} s")
+t.diag(f"{N} password grants, SIGTERM after 0.4 s; all done after {elapsed:.2f} s")
 t.ok(results == [200] * N, "every request in flight completed with 200", repr(results))
 t.ok(late == "refused", "a new connection after SIGTERM is not served", late)
 t.ok(rc == 0, f"exit status 0 (got {rc})")
