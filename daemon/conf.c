@@ -42,7 +42,7 @@ struct parse {
 	unsigned issuer_seen, http_seen, password_seen;
 };
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 perr(struct parse *p, const char *fmt, ...)
 {
 	va_list ap;
