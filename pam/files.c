@@ -29,65 +29,73 @@ owner_ok(uid_t uid, uid_t extra)
 	    (extra != (uid_t)-1 && uid == extra);
 }
 
+/* Cut the last component off an absolute path in place ("/a/b" -> "/a",
+ * "/a" -> "/"). */
+static void
+cut_last(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (slash == p)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+}
+
+/* dir and each directory above it: a directory owned by root (or us, or
+ * extra) and not writable by group or others unless sticky. */
+static pjwt_err
+walk_up(char *dir, uid_t extra, char *bad, size_t badlen)
+{
+	struct stat st;
+
+	for (;;) {
+		if (stat(dir, &st) != 0) {
+			set_bad(bad, badlen, dir);
+			return PJWT_E_IO;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			set_bad(bad, badlen, dir);
+			return PJWT_E_FILE_NOT_REGULAR;
+		}
+		if (!owner_ok(st.st_uid, extra)) {
+			set_bad(bad, badlen, dir);
+			return PJWT_E_FILE_OWNER;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (st.st_mode & S_ISVTX) == 0) {
+			set_bad(bad, badlen, dir);
+			return PJWT_E_FILE_MODE;
+		}
+		if (strcmp(dir, "/") == 0)
+			return PJWT_OK;
+		cut_last(dir);
+	}
+}
+
 /*
- * Every directory from the file's parent up to "/" (symlinks resolved) must
- * be owned by root or us and not writable by group or others, unless sticky:
- * otherwise whoever can write there can swap the file.
+ * Whoever can write to a directory on the way to the file can swap it.  The
+ * path is checked twice: as written (each directory a name is looked up
+ * in, so no one else can re-point a symbolic link on the way) and with
+ * symbolic links resolved (where the file really is).
  */
 static pjwt_err
 check_dirs(const char *path, uid_t extra, char *bad, size_t badlen)
 {
-	char *dir = NULL, *real = NULL, *slash;
-	struct stat st;
-	pjwt_err r = PJWT_E_IO;
+	char *dir = NULL, *real = NULL;
+	pjwt_err r;
 	int saved;
 
 	if ((dir = strdup(path)) == NULL)
 		return PJWT_E_NOMEM;
-	slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		r = PJWT_E_INVALID_ARGUMENT;
-		goto out;
-	}
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
+	cut_last(dir);
 	if ((real = realpath(dir, NULL)) == NULL) {
 		set_bad(bad, badlen, dir);
+		r = PJWT_E_IO;
 		goto out;
 	}
-	for (;;) {
-		if (stat(real, &st) != 0) {
-			set_bad(bad, badlen, real);
-			r = PJWT_E_IO;
-			goto out;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			set_bad(bad, badlen, real);
-			r = PJWT_E_FILE_NOT_REGULAR;
-			goto out;
-		}
-		if (!owner_ok(st.st_uid, extra)) {
-			set_bad(bad, badlen, real);
-			r = PJWT_E_FILE_OWNER;
-			goto out;
-		}
-		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-		    (st.st_mode & S_ISVTX) == 0) {
-			set_bad(bad, badlen, real);
-			r = PJWT_E_FILE_MODE;
-			goto out;
-		}
-		if (strcmp(real, "/") == 0)
-			break;
-		slash = strrchr(real, '/');
-		if (slash == real)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	r = PJWT_OK;
+	if ((r = walk_up(dir, extra, bad, badlen)) == PJWT_OK)
+		r = walk_up(real, extra, bad, badlen);
  out:
 	saved = errno;
 	free(dir);

@@ -114,6 +114,8 @@ static const struct cfg {
 	{ "kgarbage", "jwks=@D/jwks-garbage.json issuer=" ISS " audience=" AUD },
 	{ "kempty", "jwks=@D/jwks-empty.json issuer=" ISS " audience=" AUD },
 	{ "kopendir", "jwks=@D/open/jwks.json issuer=" ISS " audience=" AUD },
+	{ "klinkopen", "jwks=@D/open/link/jwks.json issuer=" ISS " audience=" AUD },
+	{ "klinksafe", "jwks=@D/link/jwks.json issuer=" ISS " audience=" AUD },
 	{ "kowner", "jwks=@D/jwks-nobody.json issuer=" ISS " audience=" AUD },
 	{ "kpriv", "key=@D/ed.pem issuer=" ISS " audience=" AUD },
 	/* configuration errors: PAM_SERVICE_ERR */
@@ -435,6 +437,13 @@ make_fixture(const char *pwmods)
 		exit(99);
 	free(p);
 	write_str("open/jwks.json", json, 0644);
+	/* Directory links: one where anyone could re-point it, one safe. */
+	p = path_of("open/link");
+	q = path_of("link");
+	if (symlink(fixture, p) != 0 || symlink(fixture, q) != 0)
+		exit(99);
+	free(p);
+	free(q);
 	free(json);
 	pjwt_keyset_free(ks);
 	pjwt_key_free(hs);
@@ -1364,6 +1373,10 @@ vg_key_file_errors(void **state)
 	refuse3("kgarbage", tok, PAM_AUTHINFO_UNAVAIL, NULL);
 	refuse3("kempty", tok, PAM_AUTHINFO_UNAVAIL, NULL);
 	refuse3("kopendir", tok, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	/* The link resolves to a safe place, but sits where anyone may
+	 * re-point it. */
+	refuse3("klinkopen", tok, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	accept3("klinksafe", tok);
 	r = run1("kopendir", tok, PAM_AUTHINFO_UNAVAIL);
 	run_pam(&r);
 	assert_log(&r, "/open ");
