@@ -527,6 +527,7 @@ main(int argc, char **argv)
 	for (i = 0; i < NALGS; i++) {
 		const struct bench_alg *a = &algs[i];
 		char s_ours[32], s_raw[32], s_lj[32], s_sign[32], s_ratio[48];
+		char s_over[32];
 		double overhead = 0, ratio = 0;
 		struct ctx c;
 		int k, r;
@@ -561,16 +562,19 @@ main(int argc, char **argv)
 		fmt_rate(s_raw, sizeof(s_raw), med[K_RAW]);
 		fmt_rate(s_lj, sizeof(s_lj), med[K_LIBJWT]);
 		fmt_rate(s_sign, sizeof(s_sign), med[K_SIGN]);
-		if (med[K_OURS] > 0 && med[K_RAW] > 0)
+		snprintf(s_over, sizeof(s_over), "n/a");
+		if (med[K_OURS] > 0 && med[K_RAW] > 0) {
 			overhead = (med[K_RAW] / med[K_OURS] - 1) * 100;
+			snprintf(s_over, sizeof(s_over), "%.1f%%", overhead);
+		}
 		snprintf(s_ratio, sizeof(s_ratio), "n/a");
 		if (med[K_OURS] > 0 && med[K_LIBJWT] > 0) {
 			ratio = med[K_LIBJWT] / med[K_OURS];
 			snprintf(s_ratio, sizeof(s_ratio), "%.2f", ratio);
 		}
-		printf("%-5s  verify %9s  raw %9s  overhead %5.1f%%  "
+		printf("%-5s  verify %9s  raw %9s  overhead %6s  "
 		    "libjwt %9s  ours/libjwt %-4s  sign %9s  (token %zu B)\n",
-		    a->name, s_ours, s_raw, overhead, s_lj, s_ratio, s_sign,
+		    a->name, s_ours, s_raw, s_over, s_lj, s_ratio, s_sign,
 		    c.token_len);
 		fflush(stdout);
 

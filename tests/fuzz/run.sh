@@ -10,13 +10,13 @@
 # objects are rebuilt from common/ with it (cached in BUILD_DIR/tests/fuzz/obj).
 #
 # SECONDS (default 60) is the total fuzzing time, shared by the harnesses
-# (2/3 fuzz-verify, 1/3 fuzz-jwks).  Each runs on a fresh copy of its seed
-# corpus (tests/fuzz/corpus/NAME) in a temporary directory; crash, leak,
-# timeout (-timeout=10) and OOM (-rss_limit_mb=2048) inputs are kept in
-# BUILD_DIR/tests/fuzz/artifacts/.  Exit 0 only when no harness failed; the
+# (fuzz-verify 1/2, fuzz-jwks and fuzz-json 1/4 each).  Each runs on a fresh
+# copy of its seed corpus (tests/fuzz/corpus/NAME) in a temporary directory;
+# crash, leak, timeout (-timeout=10) and OOM (-rss_limit_mb=2048) inputs are
+# kept in BUILD_DIR/tests/fuzz/artifacts/.  Exit 0 only when no harness failed; the
 # last line of output is a one-line summary.
 #
-# Environment: PJWT_FUZZ_TARGETS (default "fuzz-verify fuzz-jwks"),
+# Environment: PJWT_FUZZ_TARGETS (default "fuzz-verify fuzz-jwks fuzz-json"),
 # PJWT_FUZZ_KEEP_CORPUS=DIR (save the grown corpora there), CC_FUZZ (clang).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ build=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 secs=${2:-60}
 case $secs in ''|*[!0-9]*) die "SECONDS must be a whole number, not '$secs'";; esac
 [ "$secs" -ge 1 ] || secs=1
-read -r -a targets <<< "${PJWT_FUZZ_TARGETS:-fuzz-verify fuzz-jwks}"
+read -r -a targets <<< "${PJWT_FUZZ_TARGETS:-fuzz-verify fuzz-jwks fuzz-json}"
 cc=${CC_FUZZ:-clang}
 command -v "$cc" >/dev/null || die "$cc not found (apt-get install clang libclang-rt-14-dev)"
 
@@ -84,17 +84,16 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/pjwt-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# Time per target: fuzz-verify gets 2/3 when there are two.
+# Time per target: the first (fuzz-verify) weighs 2, the others 1 each; the
+# first also gets what rounding leaves over.  At least 1 s each.
 n=${#targets[@]}
+share=$(( secs / (n + 1) ))
 summary=()
 failed=0
 for i in "${!targets[@]}"; do
 	t=${targets[$i]}
-	if [ "$n" -eq 2 ] && [ "$secs" -ge 3 ]; then
-		if [ "$i" -eq 0 ]; then s=$((secs - secs / 3)); else s=$((secs / 3)); fi
-	else
-		s=$(( secs / n )); [ "$s" -ge 1 ] || s=1
-	fi
+	if [ "$i" -eq 0 ]; then s=$(( secs - share * (n - 1) )); else s=$share; fi
+	[ "$s" -ge 1 ] || s=1
 	corpus_name=${t#fuzz-}
 	mkdir -p "$work/$t"
 	cp -R "$here/corpus/$corpus_name/." "$work/$t/"
