@@ -48,12 +48,16 @@ cppflags=(-std=c11 -I"$build" -I"$top/common" -I"$here"
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED "${pc_cflags[@]}")
 
 # ---- libpjwt with coverage instrumentation -------------------------------
-if nm -A "$lib" 2>/dev/null | grep -q '__sanitizer_cov_'; then
+# (grep without -q reads all of nm's output: no SIGPIPE under pipefail.)
+if nm -A "$lib" 2>/dev/null | grep '__sanitizer_cov_' >/dev/null; then
 	pjwt_a=$lib
 else
 	pjwt_a="$out/libpjwt-fuzz.a"
 	objs=()
-	newest_h=$(ls -t "$top"/common/*.h "$build/config.h" | head -1)
+	newest_h="$build/config.h"
+	for h in "$top"/common/*.h; do
+		if [ "$h" -nt "$newest_h" ]; then newest_h=$h; fi
+	done
 	for m in $(ar t "$lib"); do
 		# libtool names members libpjwt_la-NAME.o for common/NAME.c.
 		name=${m#libpjwt_la-}; name=${name%.o}
