@@ -74,7 +74,7 @@ say "packages in $out:"
 if [ "${PJWT_LINTIAN:-1}" != 0 ]; then
 	if command -v lintian >/dev/null 2>&1; then
 		say "lintian $(basename "$changes")"
-		lintian --fail-on error --info "$changes" || die "lintian reported errors"
+		lintian --fail-on error "$changes" || die "lintian reported errors"
 	else
 		say "lintian not installed: not checked"
 	fi

@@ -85,7 +85,7 @@ PAM_JWT_SO=$(grep '/security/pam_jwt\.so$' "$D/files" | head -1)
 E2E_PROMPT="Token or password"
 . "$top_srcdir/tests/e2e/sshd-lib.sh"
 e2e_init
-plan 30
+plan 31
 
 UNITDIR=/lib/systemd/system
 ok "installed: pam_jwt.so, jwt-issuerd, jwtctl, units, man pages" sh -c "
@@ -96,6 +96,9 @@ ok "installed: pam_jwt.so, jwt-issuerd, jwtctl, units, man pages" sh -c "
 # ---- the installed units --------------------------------------------------
 ok "systemd-analyze verify: installed jwt-issuerd.socket and .service" \
 	systemd-analyze verify --man=no $UNITDIR/jwt-issuerd.socket $UNITDIR/jwt-issuerd.service
+ok "systemd-analyze verify: installed jwtctl-sync.service and .timer (not enabled)" sh -c "
+	systemd-analyze verify --man=no $UNITDIR/jwtctl-sync.service $UNITDIR/jwtctl-sync.timer &&
+	! [ -e /etc/systemd/system/timers.target.wants/jwtctl-sync.timer ]"
 systemd-analyze security --offline=true $UNITDIR/jwt-issuerd.service >"$D/security.out" 2>&1
 level=$(sed -n 's/.*Overall exposure level for jwt-issuerd.service: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' "$D/security.out")
 diag "exposure (systemd-analyze security --offline=true): ${level:-?}"
