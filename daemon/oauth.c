@@ -517,6 +517,29 @@ out:
 
 /* ---- grants ------------------------------------------------------------ */
 
+/*
+ * The key of the per-user failure counter: the name with ASCII letters in
+ * lower case and spaces left out.  The pam backend hands the name to sssd,
+ * LDAP or AD, which match "Alice" and " alice " to alice by default; if
+ * each spelling had its own counter, an attacker would get max_failures
+ * guesses per spelling.  Names that differ only so share one counter.
+ */
+static void
+lockout_key(char out[PWAUTH_USER_MAX + 1], const char *user)
+{
+	size_t o = 0;
+
+	for (; *user != '\0' && o < PWAUTH_USER_MAX; user++) {
+		if (*user == ' ')
+			continue;
+		out[o++] = (*user >= 'A' && *user <= 'Z') ?
+		    (char)(*user - 'A' + 'a') : *user;
+	}
+	if (o == 0)
+		out[o++] = ' ';     /* the all-blank names share one counter */
+	out[o] = '\0';
+}
+
 static void
 grant_password(const struct request *req, const struct form *f,
     struct client *cl, struct response *resp)
@@ -524,7 +547,7 @@ grant_password(const struct request *req, const struct form *f,
 	const char *user = form_get(f, "username");
 	const char *pw = form_get(f, "password");
 	const char *scope;
-	char *refresh = NULL, ul[64], msg[96];
+	char *refresh = NULL, ul[64], msg[96], key[PWAUTH_USER_MAX + 1];
 	unsigned remaining = 0;
 	store_err se;
 	pwauth_result pr;
@@ -550,7 +573,8 @@ grant_password(const struct request *req, const struct form *f,
 		return;
 	}
 	log_safe(ul, sizeof(ul), user);
-	if ((se = store_lock_check(the_store, user, req->peer, req->now,
+	lockout_key(key, user);
+	if ((se = store_lock_check(the_store, key, req->peer, req->now,
 	    &remaining)) != STORE_OK) {
 		server_error(resp, 503, "state store unavailable");
 		return;
@@ -571,7 +595,7 @@ grant_password(const struct request *req, const struct form *f,
 	if (pr != PWAUTH_OK) {
 		unsigned locked = 0;
 
-		(void)store_lock_fail(the_store, user, req->peer, req->now,
+		(void)store_lock_fail(the_store, key, req->peer, req->now,
 		    &locked);
 		log_notice("password grant failed: user=%s client=%s peer=%s "
 		    "reason=%s%s", ul, cl->id, req->peer, pwauth_result_str(pr),
@@ -580,7 +604,7 @@ grant_password(const struct request *req, const struct form *f,
 		    "password");
 		return;
 	}
-	(void)store_lock_success(the_store, user, req->peer);
+	(void)store_lock_success(the_store, key, req->peer);
 	if (cl->grants & GRANT_REFRESH_TOKEN) {
 		if ((se = store_refresh_issue(the_store, user, cl->id, scope,
 		    cl->audience, req->now, req->now, &refresh, NULL)) != STORE_OK) {

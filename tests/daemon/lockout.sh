@@ -66,4 +66,29 @@ EOT
 diag "median wrong-password time: known user ${k} ms, unknown user ${u} ms (ratio $ratio)"
 ok "unknown vs known user: same order of magnitude" $PY -c "import sys; r=float('$ratio'); sys.exit(0 if 0.33 < r < 3 else 1)"
 daemon_stop
+
+# The per-user counter does not depend on how the name is spelled: the pam
+# backend hands the name to sssd, LDAP or AD, which match "CAROL" and
+# " carol" to carol, so every spelling counts against carol.  Failures from
+# one loopback address lock carol; spellings tried from other addresses
+# (fresh per-address counters) are refused as locked too.
+MAX_FAILURES=3 daemon_write_conf
+daemon_start || fail "restart for name spellings"
+tok_pw_from() {
+	curl -sS --interface "$1" -d grant_type=password -d client_id=ssh-cli \
+	    --data-urlencode "username=$2" --data-urlencode "password=$3" "$URL/token"
+}
+for i in 1 2 3; do tok_pw_from 127.0.0.2 carol wrong >/dev/null; done
+n=3
+for v in Carol CAROL ' carol' 'carol '; do
+	r=$(tok_pw_from 127.0.0.$n "$v" wrong)
+	ok "carol locked: \"$v\" from another address is refused as locked" \
+	    sh -c "printf '%s' '$r' | grep -q 'too many failed attempts'"
+	n=$((n + 1))
+done
+r=$(tok_pw_from 127.0.0.8 '   ' wrong)
+ok "an all-blank name is an ordinary failure" sh -c "printf '%s' '$r' | grep -q 'invalid username or password'"
+r=$(tok_pw_from 127.0.0.9 bob bob-pw)
+ok "another user from another address is not locked" sh -c "printf '%s' '$r' | grep -q access_token"
+daemon_stop
 done_testing
