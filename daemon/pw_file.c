@@ -392,7 +392,7 @@ pwfile_check(pwfile *f, const char *user, const char *pw, size_t pwlen)
 	size_t ulen, hlen;
 	const char *out;
 	pwauth_result r = PWAUTH_ERROR;
-	int valid;
+	int valid, known;
 
 	ulen = strnlen(user, PWAUTH_USER_MAX + 1);
 	valid = ulen <= PWAUTH_USER_MAX && pwlen <= PWAUTH_PASSWORD_MAX &&
@@ -405,10 +405,11 @@ pwfile_check(pwfile *f, const char *user, const char *pw, size_t pwlen)
 		memcpy(key.name, user, ulen);
 		e = bsearch(&key, f->t->v, f->t->n, sizeof(*f->t->v), entry_cmp);
 	}
-	hash = strdup(e != NULL && e->hash != NULL ? e->hash : f->t->dummy);
+	/* e points into the table: done with it before a reload can free it.
+	 * A locked user takes the same path as an unknown one. */
+	known = e != NULL && e->hash != NULL;
+	hash = strdup(known ? e->hash : f->t->dummy);
 	pthread_rwlock_unlock(&f->lock);
-	if (e != NULL && e->hash == NULL)
-		e = NULL;            /* locked: same path as unknown */
 	if (!valid)
 		pwlen = 0;           /* over-long input: hash "" instead */
 	if (hash == NULL || (pwc = malloc(pwlen + 1)) == NULL ||
@@ -419,14 +420,14 @@ pwfile_check(pwfile *f, const char *user, const char *pw, size_t pwlen)
 	out = crypt_rn(pwc, hash, cd, sizeof(*cd));
 	if (out == NULL || out[0] == '*') {
 		pwauthp_log(f->log, LOG_ERR, "users file %s: crypt failed for"
-		    " %s entry: %s", f->path, e != NULL ? "a user's" : "the dummy",
+		    " %s entry: %s", f->path, known ? "a user's" : "the dummy",
 		    strerror(errno));
 		goto out;
 	}
 	hlen = strlen(hash);
 	/* Constant-time compare; for unknown users the comparison runs too,
 	 * and its result is ignored. */
-	if (strlen(out) == hlen && pjwt_memeq(out, hash, hlen) && e != NULL &&
+	if (strlen(out) == hlen && pjwt_memeq(out, hash, hlen) && known &&
 	    valid)
 		r = PWAUTH_OK;
 	else

@@ -65,6 +65,28 @@ __wrap_crypt_rn(const char *phrase, const char *setting, void *data, int size)
 	return __real_crypt_rn(phrase, setting, data, size);
 }
 
+/* ---- pthread_rwlock_unlock hook ---------------------------------------- */
+
+int __real_pthread_rwlock_unlock(pthread_rwlock_t *l);
+int __wrap_pthread_rwlock_unlock(pthread_rwlock_t *l);
+
+/* When set, runs once right after the next unlock (single-threaded tests
+ * only): a reload squeezed in between a check's table lookup and the rest
+ * of the check. */
+static void (*after_unlock)(void);
+
+int
+__wrap_pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	int r = __real_pthread_rwlock_unlock(l);
+	void (*fn)(void) = after_unlock;
+
+	after_unlock = NULL;
+	if (fn != NULL)
+		fn();
+	return r;
+}
+
 /* "$y$PARAMS$" of a yescrypt hash or setting. */
 static void
 params_of(const char *h, char *out, size_t outlen)
@@ -479,6 +501,42 @@ test_file_reload(void **state)
 	pwauth_free(pa);
 }
 
+static pwauth *mid_pa;
+static char mid_text[512];
+
+static void
+reload_twice(void)
+{
+	/* The first reload frees the table the check found alice in; the
+	 * second builds its table in that memory, with alice locked. */
+	write_file(users, mid_text, 0600);
+	(void)pwauth_reload(mid_pa);
+	write_file(users, "alice:!\n", 0600);
+	(void)pwauth_reload(mid_pa);
+}
+
+/* SIGHUP while a password grant runs: reloads between the check's lookup
+ * (under the read lock) and its hash.  The check finishes with the table
+ * it looked at and never touches what the reload freed. */
+static void
+test_file_reload_mid_check(void **state)
+{
+	pwauth *pa;
+
+	(void)state;
+	snprintf(mid_text, sizeof(mid_text), "alice:%s\n", alice_hash);
+	write_file(users, mid_text, 0600);
+	pa = mid_pa = open_users();
+	after_unlock = reload_twice;
+	assert_int_equal(pwauth_check(pa, "alice", PW("correct horse")),
+	    PWAUTH_OK);
+	assert_null(after_unlock);
+	/* The reloads did happen: alice is locked now. */
+	assert_int_equal(pwauth_check(pa, "alice", PW("correct horse")),
+	    PWAUTH_DENIED);
+	pwauth_free(pa);
+}
+
 /* ---- pam backend ------------------------------------------------------- */
 
 static void
@@ -866,6 +924,7 @@ cleanup_pam_dir(void)
 	cmocka_unit_test(test_file_malformed), \
 	cmocka_unit_test(test_file_permissions), \
 	cmocka_unit_test(test_file_reload), \
+	cmocka_unit_test(test_file_reload_mid_check), \
 	cmocka_unit_test(test_pam_result_mapping)
 
 int
