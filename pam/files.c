@@ -151,18 +151,44 @@ pjm_user_uid(const char *name, uid_t *ret_uid)
 	return 0;
 }
 
+/*
+ * A key that signs (an HMAC secret, a private key) lets whoever reads it
+ * make tokens for any user: its file must be readable by its owner only, as
+ * ssh wants of private keys.  The mode is looked up again by name after the
+ * read; only the owners check_dirs allowed could swap the file in between.
+ */
+static pjwt_err
+check_secret_mode(const char *path, const pjwt_keyset *ks)
+{
+	struct stat st;
+	size_t i, n = pjwt_keyset_count(ks);
+
+	for (i = 0; i < n; i++)
+		if (pjwt_key_is_private(pjwt_keyset_get(ks, i)))
+			break;
+	if (i == n)
+		return PJWT_OK;
+	if (lstat(path, &st) != 0)
+		return PJWT_E_IO;
+	if (!S_ISREG(st.st_mode))
+		return PJWT_E_FILE_NOT_REGULAR;
+	return (st.st_mode & (S_IRGRP | S_IROTH)) != 0 ? PJWT_E_FILE_MODE :
+	    PJWT_OK;
+}
+
 pjwt_err
 pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
     char *bad, size_t badlen)
 {
+	const char *path = jwks != NULL ? jwks : key;
 	char *buf = NULL;
 	size_t len = 0;
 	pjwt_keyset *ks = NULL;
 	pjwt_key *k = NULL;
 	pjwt_err r;
 
-	if ((r = pjm_read_trusted(jwks != NULL ? jwks : key, PJM_MAX_KEYFILE,
-	    (uid_t)-1, &buf, &len, bad, badlen)) != PJWT_OK)
+	if ((r = pjm_read_trusted(path, PJM_MAX_KEYFILE, (uid_t)-1, &buf, &len,
+	    bad, badlen)) != PJWT_OK)
 		return r;
 	if (jwks != NULL) {
 		r = pjwt_keyset_from_jwks(buf, len, &ks);
@@ -175,6 +201,8 @@ pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
 	}
 	pjwt_key_free(k);
 	pjwt_secret_free(buf, len + 1);
+	if (r == PJWT_OK)
+		r = check_secret_mode(path, ks);
 	if (r != PJWT_OK) {
 		pjwt_keyset_free(ks);
 		return r;

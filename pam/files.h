@@ -36,7 +36,9 @@ pjwt_err pjm_read_trusted(const char *path, size_t max, uid_t extra_owner,
 /*
  * pjm_load_keyset: the key set of a JWKS file (jwks != NULL) or of a single
  * PEM/JWK key file.  Errors: those of pjm_read_trusted, then those of the
- * JWKS/key parsers (PJWT_E_MALFORMED, PJWT_E_BAD_KEY, ...).
+ * JWKS/key parsers (PJWT_E_MALFORMED, PJWT_E_BAD_KEY, ...), then
+ * PJWT_E_FILE_MODE when the file holds an HMAC or private key and group or
+ * others may read it.
  */
 pjwt_err pjm_load_keyset(const char *jwks, const char *key,
     pjwt_keyset **ret_ks, char *bad, size_t badlen);

@@ -118,6 +118,11 @@ static const struct cfg {
 	{ "klinksafe", "jwks=@D/link/jwks.json issuer=" ISS " audience=" AUD },
 	{ "kowner", "jwks=@D/jwks-nobody.json issuer=" ISS " audience=" AUD },
 	{ "kpriv", "key=@D/ed.pem issuer=" ISS " audience=" AUD },
+	/* Secrets (HMAC, private keys) that group or others may read. */
+	{ "khsread", "key=@D/hs-read.jwk issuer=" ISS " audience=" AUD },
+	{ "kprivread", "key=@D/ed-read.pem issuer=" ISS " audience=" AUD },
+	{ "jhs", "jwks=@D/jwks-hs.json issuer=" ISS " audience=" AUD },
+	{ "jhsread", "jwks=@D/jwks-hs-read.json issuer=" ISS " audience=" AUD },
 	/* configuration errors: PAM_SERVICE_ERR */
 	{ "c-unknown", BASE " frobnicate" },
 	{ "c-unknownval", BASE " nullok=1" },
@@ -404,6 +409,18 @@ make_fixture(const char *pwmods)
 	save_key(ed, "ed-pub.pem", 0, 0);
 	save_key(ed, "ed-pub.jwk", 0, 1);
 	save_key(rs, "rs-pub.pem", 0, 0);
+	if (pjwt_key_to_jwk(hs, 1, &json) != PJWT_OK ||
+	    pjwt_key_to_pem(ed, 1, &p) != PJWT_OK)
+		exit(99);
+	write_str("hs-read.jwk", json, 0644);
+	write_str("ed-read.pem", p, 0640);
+	q = xasprintf("{\"keys\":[%s]}", json);
+	write_str("jwks-hs.json", q, 0600);
+	write_str("jwks-hs-read.json", q, 0604);
+	free(q);
+	pjwt_str_free(p);
+	pjwt_str_free(json);
+	json = NULL;
 	if ((ks = pjwt_keyset_new()) == NULL ||
 	    pjwt_keyset_add(ks, ed) != PJWT_OK ||
 	    pjwt_keyset_add(ks, ed2) != PJWT_OK ||
@@ -1338,6 +1355,22 @@ a_failed_attempt_clears_the_accepted_one(void **state)
 }
 
 static void
+vg_secret_key_files(void **state)
+{
+	char *hs = token_ex("hs.jwk", "at+jwt", NULL), *ed = token(NULL);
+
+	(void)state;
+	/* Whoever may read an HMAC secret or a private key can sign tokens
+	 * for any user: such a file must be readable by its owner only. */
+	accept3("jhs", hs);
+	refuse3("khsread", hs, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	refuse3("jhsread", hs, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	refuse3("kprivread", ed, PAM_AUTHINFO_UNAVAIL, "bad_permissions");
+	pjwt_str_free(hs);
+	pjwt_str_free(ed);
+}
+
+static void
 vg_config_errors(void **state)
 {
 	char *tok = token(NULL);
@@ -1930,6 +1963,7 @@ run_all(void)
 		T(a_failed_attempt_clears_the_accepted_one),
 		T(vg_config_errors),
 		T(vg_key_file_errors),
+		T(vg_secret_key_files),
 		T(arg_scope),
 		T(arg_leeway_max_age),
 		T(arg_typ),
