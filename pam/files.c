@@ -211,6 +211,19 @@ pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
 	return PJWT_OK;
 }
 
+int
+pjm_jti_listable(const char *jti)
+{
+	size_t i;
+
+	if (jti == NULL)
+		return 0;
+	for (i = 0; jti[i] != '\0'; i++)
+		if ((unsigned char)jti[i] < 0x21 || (unsigned char)jti[i] > 0x7e)
+			return 0;
+	return i > 0 && i <= PJM_MAX_JTI;
+}
+
 static int
 is_blank(char c)
 {

@@ -57,6 +57,13 @@ pjwt_err pjm_revoked_check(const char *path, uid_t extra_owner,
     size_t badlen);
 
 /*
+ * pjm_jti_listable: 1 when jti can be an entry of the revoked file: 1 to
+ * PJM_MAX_JTI bytes, each '!'..'~'; else 0.  A token whose jti is not
+ * listable could never be revoked.
+ */
+int pjm_jti_listable(const char *jti);
+
+/*
  * pjm_user_uid: the uid of a user name (getpwnam_r) or of a decimal uid.
  * Returns 0, or -1 when there is no such user.
  */

@@ -489,7 +489,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	jti = pjwt_claims_get_string(claims, "jti");
 	if (a.revoked != NULL) {
-		if (jti == NULL || *jti == '\0' || strlen(jti) > PJM_MAX_JTI) {
+		if (!pjm_jti_listable(jti)) {
 			/* A token that cannot be listed cannot be revoked. */
 			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
 			snprintf(at.detail, sizeof(at.detail),
@@ -629,7 +629,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_SERVICE_ERR;
 	}
 	if (revoked_path != NULL) {
-		if (st->jti == NULL) {
+		if (!pjm_jti_listable(st->jti)) {
 			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
 			snprintf(detail, sizeof(detail), " claim=jti");
 			goto out;

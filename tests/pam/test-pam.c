@@ -1371,6 +1371,28 @@ vg_secret_key_files(void **state)
 }
 
 static void
+revoked_unlistable_jti(void **state)
+{
+	/* The revoked file lists jtis of '!'..'~' only: a token whose jti
+	 * could never be listed could never be revoked. */
+	static const char *const overs[] = {
+		"{\"jti\":\"two words\"}", "{\"jti\":\"tab\\tbed\"}",
+		"{\"jti\":\"caf\\u00e9\"}",
+		"{\"jti\":\"jti-revoked-1\\n\"}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(overs) / sizeof(overs[0]); i++) {
+		char *t = token(overs[i]);
+
+		refuse3("revoked", t, PAM_AUTH_ERR, "missing_claim");
+		accept3("base", t);
+		pjwt_str_free(t);
+	}
+}
+
+static void
 vg_config_errors(void **state)
 {
 	char *tok = token(NULL);
@@ -1964,6 +1986,7 @@ run_all(void)
 		T(vg_config_errors),
 		T(vg_key_file_errors),
 		T(vg_secret_key_files),
+		T(revoked_unlistable_jti),
 		T(arg_scope),
 		T(arg_leeway_max_age),
 		T(arg_typ),
