@@ -620,8 +620,10 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		retval = PAM_ACCT_EXPIRED;
 		goto out;
 	}
+	/* The owner allowed for a list goes with that list: a revoked= of
+	 * the account line does not inherit auth's revoked_owner=. */
 	revoked_path = a.revoked != NULL ? a.revoked : st->revoked;
-	revoked_owner = st->revoked_owner;
+	revoked_owner = a.revoked != NULL ? (uid_t)-1 : st->revoked_owner;
 	if (a.revoked_owner != NULL &&
 	    pjm_user_uid(a.revoked_owner, &revoked_owner) != 0) {
 		pam_syslog(pamh, LOG_ERR, "configuration error: argument "

@@ -479,6 +479,13 @@ make_fixture(const char *pwmods)
 	free(p);
 	write_str("passdb", USER ":" PASSWORD ":base-suff\n", 0600);
 	write_services(pwmods);
+	/* Account checks a list other than the one auth read. */
+	p = xasprintf("auth required %s jwks=%s/jwks.json issuer=" ISS
+	    " audience=" AUD " revoked=%s/revoked.txt revoked_owner=65534\n"
+	    "account required %s revoked=%s/revoked-nobody.txt\n",
+	    PJWT_PAM_MODULE, fixture, fixture, PJWT_PAM_MODULE, fixture);
+	write_str("services/revpair", p, 0644);
+	free(p);
 }
 
 static int
@@ -1393,6 +1400,32 @@ revoked_unlistable_jti(void **state)
 }
 
 static void
+acct_revoked_owner_goes_with_its_list(void **state)
+{
+	char *tok = token(NULL), *log;
+	struct conv_state cs;
+	pam_handle_t *ph;
+	int rv;
+
+	(void)state;
+	if (geteuid() != 0) {
+		pjwt_str_free(tok);
+		skip();
+	}
+	/* auth's revoked_owner=65534 is for auth's list; the account line
+	 * names another list, which nobody but root may own. */
+	ph = auth_keep("revpair", tok, &cs);
+	capture_start();
+	rv = pam_acct_mgmt(ph, 0);
+	log = capture_stop();
+	if (rv != PAM_PERM_DENIED || strstr(log, "reason=bad_owner") == NULL)
+		fail_msg("account: %d (want %d)\n%s", rv, PAM_PERM_DENIED, log);
+	free(log);
+	pam_end(ph, PAM_SUCCESS);
+	pjwt_str_free(tok);
+}
+
+static void
 vg_config_errors(void **state)
 {
 	char *tok = token(NULL);
@@ -1987,6 +2020,7 @@ run_all(void)
 		T(vg_key_file_errors),
 		T(vg_secret_key_files),
 		T(revoked_unlistable_jti),
+		T(acct_revoked_owner_goes_with_its_list),
 		T(arg_scope),
 		T(arg_leeway_max_age),
 		T(arg_typ),
