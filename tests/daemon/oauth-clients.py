@@ -141,6 +141,47 @@ jti = jwt_payload(stok["access_token"])["jti"]
 with open(os.path.join(iss.state, "revoked")) as f:
     t.ok(any(line.split()[0] == jti for line in f if line.strip()), "jti in the revoked file")
 
+# RFC 7009 2.1: a client revokes only its own tokens.  ssh-cli (public)
+# may not revoke svc's tokens; they stay live.
+stok = requests.post(U + "/token", data={"grant_type": "password", "username": "bob", "password": "bob-pw"},
+                     auth=HTTPBasicAuth("svc", SECRET), timeout=10).json()
+for kind in ("access_token", "refresh_token"):
+    r = requests.post(U + "/revoke", data={"token": stok[kind], "client_id": "ssh-cli"}, timeout=10)
+    t.ok(r.status_code == 400, f"another client's {kind}: revocation refused", r.text)
+t.ok(intro(stok["access_token"]).json().get("active") is True, "... the access token stays active")
+t.ok(intro(stok["refresh_token"], ("svc", SECRET)).json().get("active") is True,
+     "... the refresh token stays active")
+
+# Two uses of one refresh token at the same moment: at most one wins, and
+# the loser's reuse revokes the family (the winner's new token included).
+import threading  # noqa: E402
+ptok = requests.post(U + "/token", data={"grant_type": "password", "client_id": "ssh-cli",
+                     "username": "alice", "password": "alice pw"}, timeout=10).json()
+results = []
+go = threading.Event()
+
+
+def use_refresh():
+    go.wait(5)
+    r = requests.post(U + "/token", data={"grant_type": "refresh_token", "client_id": "ssh-cli",
+                      "refresh_token": ptok["refresh_token"]}, timeout=20)
+    results.append(r)
+
+
+ths = [threading.Thread(target=use_refresh) for _ in range(8)]
+for th in ths:
+    th.start()
+go.set()
+for th in ths:
+    th.join(30)
+wins = [r for r in results if r.status_code == 200]
+t.ok(len(results) == 8 and len(wins) == 1, "8 concurrent uses of one refresh token: exactly one succeeds",
+     str([r.status_code for r in results]))
+if wins:
+    r = requests.post(U + "/token", data={"grant_type": "refresh_token", "client_id": "ssh-cli",
+                      "refresh_token": wins[0].json()["refresh_token"]}, timeout=10)
+    t.ok(r.status_code == 400, "... and the winner's new refresh token died with the family")
+
 log = iss.logtext()
 t.ok(SECRET not in log and "alice pw" not in log and tok["access_token"] not in log
      and old_rt not in log, "no secret, password or token in the log")
