@@ -242,6 +242,22 @@ looks_like_cut_jwt(const char *s, size_t len)
 	return dots <= 2;
 }
 
+/* export_claims: claim and variable; JWT_EXP besides. */
+static const char *const export_names[][2] = {
+	{ "sub", "JWT_SUB" }, { "jti", "JWT_JTI" }, { "scope", "JWT_SCOPE" },
+};
+
+/* Remove what export_claims may have set on this handle before. */
+static void
+unexport_claims(pam_handle_t *pamh)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(export_names) / sizeof(export_names[0]); i++)
+		(void)pam_putenv(pamh, export_names[i][1]);
+	(void)pam_putenv(pamh, "JWT_EXP");
+}
+
 /* A claim as an environment value: printable ASCII, bounded. */
 static int
 exportable(const char *v)
@@ -264,28 +280,24 @@ static int
 export_claims(pam_handle_t *pamh, const pjwt_claims *c, int64_t exp,
     const char **ret_name)
 {
-	static const char *const names[][2] = {
-		{ "sub", "JWT_SUB" }, { "jti", "JWT_JTI" },
-		{ "scope", "JWT_SCOPE" },
-	};
 	char buf[PJM_MAX_EXPORT + 16];
 	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = pjwt_claims_get_string(c, names[i][0]);
+	for (i = 0; i < sizeof(export_names) / sizeof(export_names[0]); i++) {
+		const char *v = pjwt_claims_get_string(c, export_names[i][0]);
 
 		if (v != NULL && !exportable(v)) {
-			*ret_name = names[i][0];
+			*ret_name = export_names[i][0];
 			return PAM_AUTH_ERR;
 		}
 	}
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = pjwt_claims_get_string(c, names[i][0]);
+	for (i = 0; i < sizeof(export_names) / sizeof(export_names[0]); i++) {
+		const char *v = pjwt_claims_get_string(c, export_names[i][0]);
 
 		if (v == NULL)
 			continue;
-		snprintf(buf, sizeof(buf), "%s=%s", names[i][1], v);
+		snprintf(buf, sizeof(buf), "%s=%s", export_names[i][1], v);
 		if ((r = pam_putenv(pamh, buf)) != PAM_SUCCESS)
 			return r;
 	}
@@ -350,8 +362,10 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	pjwt_err e;
 
 	(void)flags;
-	/* An earlier accepted attempt on this handle no longer counts. */
+	/* An earlier accepted attempt on this handle no longer counts, nor
+	 * do the claims it exported. */
 	(void)pam_set_data(pamh, PJM_DATA, NULL, NULL);
+	unexport_claims(pamh);
 
 	if (parse_args(pamh, argc, argv, &a) != 0)
 		return PAM_SERVICE_ERR;
@@ -546,6 +560,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	prio = LOG_INFO;
 	retval = PAM_SUCCESS;
  out:
+	/* Claims exported before a later step failed do not stay. */
+	if (retval != PAM_SUCCESS && a.export_claims)
+		unexport_claims(pamh);
 	log_attempt(pamh, prio, retval == PAM_SUCCESS ? "accepted" : "refused",
 	    reason, cause, &at);
 	pjwt_claims_free(claims);

@@ -1426,6 +1426,43 @@ acct_revoked_owner_goes_with_its_list(void **state)
 }
 
 static void
+reauth_clears_exported_claims(void **state)
+{
+	char *t1 = token("{\"scope\":\"ssh admin\"}");
+	char *t2 = token("{\"scope\":null,\"jti\":null}");
+	static const char *ans[2];
+	struct conv_state cs;
+	pam_handle_t *ph = auth_keep("export", t1, &cs);
+	int rv;
+
+	(void)state;
+	assert_string_equal(pam_getenv(ph, "JWT_SCOPE"), "ssh admin");
+	/* A second token on the same handle: nothing of the first stays. */
+	ans[0] = t2;
+	cs.answers = ans;
+	cs.next = 0;
+	capture_start();
+	rv = pam_authenticate(ph, 0);
+	free(capture_stop());
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_string_equal(pam_getenv(ph, "JWT_SUB"), USER);
+	assert_null(pam_getenv(ph, "JWT_SCOPE"));
+	assert_null(pam_getenv(ph, "JWT_JTI"));
+	/* A failed attempt leaves no claims behind. */
+	ans[0] = "not a token";
+	cs.next = 0;
+	capture_start();
+	rv = pam_authenticate(ph, 0);
+	free(capture_stop());
+	assert_int_equal(rv, PAM_AUTH_ERR);
+	assert_null(pam_getenv(ph, "JWT_SUB"));
+	assert_null(pam_getenv(ph, "JWT_EXP"));
+	pam_end(ph, PAM_SUCCESS);
+	pjwt_str_free(t1);
+	pjwt_str_free(t2);
+}
+
+static void
 vg_config_errors(void **state)
 {
 	char *tok = token(NULL);
@@ -2021,6 +2058,7 @@ run_all(void)
 		T(vg_secret_key_files),
 		T(revoked_unlistable_jti),
 		T(acct_revoked_owner_goes_with_its_list),
+		T(reauth_clears_exported_claims),
 		T(arg_scope),
 		T(arg_leeway_max_age),
 		T(arg_typ),
