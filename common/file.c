@@ -25,8 +25,9 @@ pjwt_file_read(const char *path, uid_t owner, size_t max, char **ret_buf,
 	pjwt_err r = PJWT_E_IO;
 	int fd, saved;
 
+	/* max <= SIZE_MAX - 2: the buffer of size + 2 bytes must not wrap. */
 	if (path == NULL || ret_buf == NULL || ret_len == NULL || max == 0 ||
-	    max == SIZE_MAX)
+	    max > SIZE_MAX - 2)
 		return PJWT_E_INVALID_ARGUMENT;
 	/* O_NONBLOCK: opening a FIFO planted in place of the file must not hang. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

@@ -14,7 +14,8 @@
  * The file is opened O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, then fstat'ed:
  * it must be a regular file (PJWT_E_FILE_NOT_REGULAR; a symlink is refused
  * too), owned by `owner` (PJWT_E_FILE_OWNER), not writable by group or others
- * (PJWT_E_FILE_MODE), and at most max bytes (PJWT_E_TOO_LARGE).  Pass
+ * (PJWT_E_FILE_MODE), and at most max bytes (PJWT_E_TOO_LARGE; max must
+ * be 1..SIZE_MAX - 2, else PJWT_E_INVALID_ARGUMENT).  Pass
  * (uid_t)-1 as owner to skip the owner check (tools reading user files).
  * PJWT_E_IO: open/read failed; errno is left as the failing call set it.
  * On success *ret_buf (wipe+free with pjwt_secret_free(buf, len + 1)) and

@@ -560,6 +560,8 @@ test_file_read(void **state)
 	    PJWT_E_INVALID_ARGUMENT);
 	READ_FAILS("ok", me, 0, PJWT_E_INVALID_ARGUMENT);
 	READ_FAILS("ok", me, SIZE_MAX, PJWT_E_INVALID_ARGUMENT);
+	/* size + 2 (the buffer) must not wrap for any size <= max */
+	READ_FAILS("ok", me, SIZE_MAX - 1, PJWT_E_INVALID_ARGUMENT);
 	assert_pjwt(pjwt_file_read(tpath("ok"), me, 4096, NULL, &len),
 	    PJWT_E_INVALID_ARGUMENT);
 	assert_pjwt(pjwt_file_read(tpath("ok"), me, 4096, &buf, NULL),
