@@ -1462,6 +1462,120 @@ reauth_clears_exported_claims(void **state)
 	pjwt_str_free(t2);
 }
 
+/* Conversations that misbehave: each mode answers every prompt one way. */
+enum odd { ODD_IGNORE, ODD_SUCCESS_NO_RESP, ODD_NULL_RESP, ODD_ERR_WITH_RESP,
+	ODD_AGAIN, ODD_TWO_LINES };
+
+struct odd_state {
+	enum odd mode;
+	const char *tok;
+};
+
+static int
+odd_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct odd_state *os = data;
+	struct pam_response *r;
+
+	(void)msg;
+	switch (os->mode) {
+	case ODD_IGNORE:
+		return PAM_IGNORE;
+	case ODD_SUCCESS_NO_RESP:
+		*resp = NULL;
+		return PAM_SUCCESS;
+	case ODD_AGAIN:
+		return PAM_CONV_AGAIN;
+	default:
+		break;
+	}
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	if (os->mode == ODD_ERR_WITH_RESP) {
+		/* A valid token, but the conversation says it failed. */
+		r[0].resp = strdup(os->tok);
+		*resp = r;
+		return PAM_CONV_ERR;
+	}
+	if (os->mode == ODD_TWO_LINES)
+		r[0].resp = xasprintf("%s\n%s", os->tok, os->tok);
+	*resp = r;                      /* ODD_NULL_RESP: resp[0].resp NULL */
+	return PAM_SUCCESS;
+}
+
+static int
+odd_run(const char *service, const char *user, enum odd mode, const char *tok,
+    char **ret_log)
+{
+	struct odd_state os = { mode, tok };
+	struct pam_conv conv = { odd_conv, &os };
+	pam_handle_t *ph = NULL;
+	int rv;
+
+	capture_start();
+	if (pam_start(service, user, &conv, &ph) != PAM_SUCCESS)
+		abort();
+	rv = pam_authenticate(ph, 0);
+	pam_end(ph, rv);
+	*ret_log = capture_stop();
+	return rv;
+}
+
+static void
+vg_conversation_oddities(void **state)
+{
+	static const struct {
+		enum odd mode;
+		const char *user;
+		int code;
+		const char *reason;
+	} cases[] = {
+		{ ODD_IGNORE, USER, PAM_CONV_ERR, "conversation_failed" },
+		{ ODD_SUCCESS_NO_RESP, USER, PAM_AUTH_ERR, "no_token" },
+		{ ODD_NULL_RESP, USER, PAM_AUTH_ERR, "no_token" },
+		{ ODD_ERR_WITH_RESP, USER, PAM_CONV_ERR, "conversation_failed" },
+		{ ODD_AGAIN, USER, PAM_INCOMPLETE, "conversation_failed" },
+		{ ODD_TWO_LINES, USER, PAM_AUTH_ERR, "not_a_jwt" },
+		/* No user name: pam_get_user asks the same conversation. */
+		{ ODD_IGNORE, NULL, PAM_CONV_ERR, "no_user" },
+		{ ODD_SUCCESS_NO_RESP, NULL, ANY_FAILURE, "no_user" },
+		{ ODD_NULL_RESP, NULL, ANY_FAILURE, "no_user" },
+		{ ODD_AGAIN, NULL, PAM_INCOMPLETE, "no_user" },
+		{ ODD_ERR_WITH_RESP, "", PAM_USER_UNKNOWN, "no_user" },
+	};
+	static const char *const suffix[] = { "", "-suff", "-skip" };
+	char *tok = token(NULL), *log, *want;
+	size_t i, j;
+	int rv;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (j = 0; j < (quick ? 1u : 3u); j++) {
+			char *svc = xasprintf("base%s", suffix[j]);
+
+			rv = odd_run(svc, cases[i].user, cases[i].mode, tok,
+			    &log);
+			if (rv == PAM_SUCCESS || rv == PAM_IGNORE ||
+			    (j == 0 && cases[i].code != ANY_FAILURE &&
+			    rv != cases[i].code))
+				fail_msg("case %zu %s: %d (want %d)\n%s", i,
+				    svc, rv, cases[i].code, log);
+			want = xasprintf("reason=%s ", cases[i].reason);
+			if (j == 0 && strstr(log, want) == NULL)
+				fail_msg("case %zu: log lacks %s\n%s", i, want,
+				    log);
+			if (strstr(log, strrchr(tok, '.') + 1) != NULL)
+				fail_msg("case %zu: signature in log\n%s", i,
+				    log);
+			free(want);
+			free(log);
+			free(svc);
+		}
+	}
+	pjwt_str_free(tok);
+}
+
 static void
 vg_config_errors(void **state)
 {
@@ -2059,6 +2173,7 @@ run_all(void)
 		T(revoked_unlistable_jti),
 		T(acct_revoked_owner_goes_with_its_list),
 		T(reauth_clears_exported_claims),
+		T(vg_conversation_oddities),
 		T(arg_scope),
 		T(arg_leeway_max_age),
 		T(arg_typ),
