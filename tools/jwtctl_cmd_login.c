@@ -313,10 +313,13 @@ take_tokens(const char *cmd, const char *url, const struct ctl_resp *r,
 		ctl_err("%s: %s: token_type is not Bearer", cmd, u);
 		goto out;
 	}
+	/* The JWT's exp in the same range as expires_in: later arithmetic
+	 * (exp - now) must not overflow whatever the issuer sent. */
 	if (json_is_integer(ei) && json_integer_value(ei) > 0 &&
 	    json_integer_value(ei) <= EXPIRES_IN_MAX)
 		exp = now + json_integer_value(ei);
-	else if (ei == NULL && jwt_exp(at, &exp) == 0)
+	else if (ei == NULL && jwt_exp(at, &exp) == 0 && exp > 0 &&
+	    exp - now <= EXPIRES_IN_MAX)
 		;
 	else {
 		ctl_err("%s: %s: no usable expires_in in the response", cmd, u);
@@ -509,7 +512,9 @@ get_token(const char *cmd, struct opts *o, char **ret)
 		res = OUT_REFUSED;
 		goto out;
 	}
-	if (exp - now > REFRESH_MARGIN)
+	/* exp > now first: exp - now cannot overflow (the cache may hold
+	 * anything). */
+	if (exp > now && exp - now > REFRESH_MARGIN)
 		goto print;
 	rt = cstr(c, "refresh_token");
 	ep = cstr(c, "token_endpoint");

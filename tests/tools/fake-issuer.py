@@ -5,6 +5,7 @@
 #   GET /.well-known/oauth-authorization-server -> DIR/metadata.*
 #   GET /jwks                                   -> DIR/jwks.*
 #   GET /revoked                                -> DIR/revoked.*
+#   POST /token                                 -> DIR/token.* (body ignored)
 #
 # NAME.body is the body (absent: 404), NAME.status an HTTP status (default
 # 200), NAME.location a Location header.  Prints "port N" on stdout once it
@@ -18,6 +19,7 @@ ROUTES = {
     "/.well-known/oauth-authorization-server": "metadata",
     "/jwks": "jwks",
     "/revoked": "revoked",
+    "/token": "token",
 }
 
 
@@ -47,6 +49,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
 
     def log_message(self, fmt, *args):
         pass
