@@ -204,7 +204,10 @@ pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
 	if (r == PJWT_OK)
 		r = check_secret_mode(path, ks);
 	if (r != PJWT_OK) {
+		int saved = errno;      /* lstat's, for the log line */
+
 		pjwt_keyset_free(ks);
+		errno = saved;
 		return r;
 	}
 	*ret_ks = ks;
