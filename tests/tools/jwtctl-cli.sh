@@ -424,9 +424,21 @@ chmod 000 "$T/EdDSA.jwks"
 if ! cat "$T/EdDSA.jwks" >/dev/null 2>&1; then
 	expect_usage "verify: unreadable JWKS" "$JWTCTL" verify --jwks "$T/EdDSA.jwks" --iss "$ISS" --aud "$AUD" "$tok"
 	grep -q 'Permission denied' "$T/err" && pass "verify: says permission denied" || fail "verify: says permission denied"
+elif [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$JWTCTL" --version >/dev/null 2>&1; then
+	# Root reads everything: check the refusal as nobody instead.
+	chmod 711 "$T"
+	mkdir -m 755 "$T/pub"
+	cp "$T/EdDSA.jwks" "$T/pub/unreadable.jwks"
+	chmod 600 "$T/pub/unreadable.jwks"
+	expect_usage "verify: unreadable JWKS (as nobody)" setpriv --reuid=65534 \
+	    --regid=65534 --clear-groups "$JWTCTL" verify \
+	    --jwks "$T/pub/unreadable.jwks" --iss "$ISS" --aud "$AUD" "$tok"
+	grep -q 'Permission denied' "$T/err" && pass "verify: says permission denied" || fail "verify: says permission denied"
+	chmod 700 "$T"
 else
-	skip "verify: unreadable JWKS" "running as root"
-	skip "verify: says permission denied" "running as root"
+	skip "verify: unreadable JWKS" "root, and cannot run jwtctl as nobody (setpriv missing or binary not reachable)"
+	skip "verify: says permission denied" "root, and cannot run jwtctl as nobody"
 fi
 chmod 600 "$T/EdDSA.jwks"
 echo '{"keys":' >"$T/bad.json"
