@@ -154,6 +154,9 @@ static const struct cfg {
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
+static char *xasprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static char *
 xasprintf(const char *fmt, ...)
 {
