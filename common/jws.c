@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -224,10 +225,21 @@ hmac_compute(const pjwt_key *k, const void *data, size_t len,
 
 	if (md == NULL || k->secret == NULL || k->secret_len == 0)
 		return PJWT_E_BAD_KEY;
+	if (k->mac_tmpl != NULL) {
+		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(k->mac_tmpl);
+		int ok = c != NULL && EVP_MAC_update(c, data, len) == 1 &&
+		    EVP_MAC_final(c, out, &outlen, JWS_MAX_MD) == 1;
+
+		EVP_MAC_CTX_free(c);
+		if (!ok)
+			return ossl_err(PJWT_E_INTERNAL);
+		goto check;
+	}
 	if (EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(md), NULL,
 	    k->secret, k->secret_len, data, len, out, JWS_MAX_MD,
 	    &outlen) == NULL)
 		return ossl_err(PJWT_E_INTERNAL);
+ check:
 	if (outlen != pjwtp_alg_md_len(k->alg)) {
 		OPENSSL_cleanse(out, JWS_MAX_MD);
 		return PJWT_E_INTERNAL;
@@ -339,7 +351,13 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 		ret = PJWT_E_NOMEM;
 		goto out;
 	}
-	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, k->pkey) != 1 ||
+	if (k->verify_tmpl != NULL) {
+		/* A copy of the context prepared when the key was loaded. */
+		if (EVP_MD_CTX_copy_ex(mctx, k->verify_tmpl) != 1) {
+			ret = ossl_err(PJWT_E_INTERNAL);
+			goto out;
+		}
+	} else if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, k->pkey) != 1 ||
 	    (alg_is_rsa(k->alg) && !rsa_set_padding(pctx, k->alg))) {
 		ret = ossl_err(PJWT_E_INTERNAL);
 		goto out;
@@ -351,6 +369,46 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 	EVP_MD_CTX_free(mctx);
 	OPENSSL_free(der);
 	return ret;
+}
+
+void
+pjwtp_key_prepare_verify(pjwt_key *k)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *m = NULL;
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *c = NULL;
+	const EVP_MD *md;
+	OSSL_PARAM params[2];
+
+	if (k == NULL)
+		return;
+	ERR_set_mark();
+	if (alg_is_hmac(k->alg) && k->secret != NULL &&
+	    (md = pjwtp_alg_md(k->alg)) != NULL) {
+		params[0] = OSSL_PARAM_construct_utf8_string(
+		    OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+		    (c = EVP_MAC_CTX_new(mac)) != NULL &&
+		    EVP_MAC_init(c, k->secret, k->secret_len, params) == 1) {
+			k->mac_tmpl = c;
+			c = NULL;
+		}
+	} else if (k->pkey != NULL) {
+		md = k->alg == PJWT_ALG_EDDSA ? NULL : pjwtp_alg_md(k->alg);
+		if ((k->alg == PJWT_ALG_EDDSA || md != NULL) &&
+		    (m = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestVerifyInit(m, &pctx, md, NULL, k->pkey) == 1 &&
+		    (!alg_is_rsa(k->alg) || rsa_set_padding(pctx, k->alg))) {
+			k->verify_tmpl = m;
+			m = NULL;
+		}
+	}
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mac);
+	EVP_MD_CTX_free(m);
+	ERR_pop_to_mark();
 }
 
 /* A JSON string's value when it holds no embedded NUL, else NULL. */

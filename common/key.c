@@ -380,6 +380,7 @@ pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret,
 	/* A thumbprint is 43 characters; always fits. */
 	if ((r = pjwt_key_set_kid(k, tp)) != PJWT_OK)
 		goto out;
+	pjwtp_key_prepare_verify(k);
 	*ret_key = k;
 	k = NULL;
 	r = PJWT_OK;
@@ -439,6 +440,8 @@ pjwt_key_free(pjwt_key *k)
 {
 	if (k == NULL)
 		return NULL;
+	EVP_MD_CTX_free(k->verify_tmpl);
+	EVP_MAC_CTX_free(k->mac_tmpl);
 	EVP_PKEY_free(k->pkey);
 	pjwt_secret_free(k->secret, k->secret_len);
 	explicit_bzero(k, sizeof(*k));

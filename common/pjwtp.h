@@ -21,6 +21,13 @@ struct pjwt_key {
 	unsigned char *secret;        /* oct keys: wiped on free */
 	size_t secret_len;
 	int is_private;
+	/*
+	 * Verification contexts initialised once (pjwtp_key_prepare_verify)
+	 * and copied per verification, never used directly, so a key can be
+	 * shared by threads.  NULL: set up per call instead.
+	 */
+	EVP_MD_CTX *verify_tmpl;      /* asymmetric keys */
+	EVP_MAC_CTX *mac_tmpl;        /* oct keys: HMAC keyed with secret */
 };
 
 struct pjwt_keyset {
@@ -37,6 +44,13 @@ struct pjwt_keyset {
  */
 pjwt_err pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret,
     size_t secret_len, int is_private, pjwt_key **ret_key);
+
+/*
+ * pjwtp_key_prepare_verify: fill k's verify_tmpl/mac_tmpl (jws.c).  Best
+ * effort: on any failure they stay NULL and verification sets up its
+ * context per call.  Called by pjwtp_key_new; pjwt_key_free frees them.
+ */
+void pjwtp_key_prepare_verify(pjwt_key *k);
 
 /* The default alg for a key type: Ed25519 -> EdDSA, EC curve -> ES*, RSA -> RS256. */
 pjwt_alg pjwtp_default_alg(const EVP_PKEY *pkey);
