@@ -37,6 +37,15 @@
 #include "pwauth.h"
 #include "pwauthp.h"
 
+/* GCC says __SANITIZE_ADDRESS__; clang (before 16) only __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+# define PWAUTH_TEST_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define PWAUTH_TEST_ASAN 1
+# endif
+#endif
+
 #ifndef PAM_WRAPPER_LIB
 #define PAM_WRAPPER_LIB "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
 #endif
@@ -852,7 +861,7 @@ reexec_under_pam_wrapper(char **argv)
 		have_pam = getenv("PAM_WRAPPER") != NULL;
 		return;
 	}
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(PWAUTH_TEST_ASAN)
 	/* libpam_wrapper dlopens libpam with RTLD_DEEPBIND, which the ASan
 	 * runtime refuses; the sanitizer build checks the file backend. */
 	fprintf(stderr, "# AddressSanitizer build: PAM tests skipped\n");
