@@ -865,7 +865,13 @@ pjwt_jws_is_compact(const char *s, size_t len, size_t max_len)
 
 	if (max_len == 0)
 		max_len = PJWT_DEFAULT_MAX_TOKEN;
-	if (s == NULL || len < 2 || len > max_len || s[0] != 'e' || s[1] != 'y')
+	/*
+	 * A header is a JSON object: '{' then '"' or blank encodes as "ey";
+	 * '{' then '\t', '\n' or '\r' (legal JSON, e.g. RFC 7515 A.1 style
+	 * headers) as "ew".
+	 */
+	if (s == NULL || len < 2 || len > max_len || s[0] != 'e' ||
+	    (s[1] != 'y' && s[1] != 'w'))
 		return 0;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];

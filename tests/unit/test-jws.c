@@ -1218,6 +1218,10 @@ test_is_compact(void **state)
 	assert_int_equal(pjwt_jws_is_compact("abc.a.b", 7, 0), 0);
 	assert_int_equal(pjwt_jws_is_compact("eYJ.a.b", 7, 0), 0);
 	assert_int_equal(pjwt_jws_is_compact("ey.a.b", 6, 0), 1);
+	/* '{' then '\n', '\r' or '\t' (RFC 7515 A.1's header: "{\"typ\"..."
+	 * has none, but JSON allows it) starts "ew". */
+	assert_int_equal(pjwt_jws_is_compact("ewoidHlwIjoiSldUIn0.a.b", 23, 0), 1);
+	assert_int_equal(pjwt_jws_is_compact("ex.a.b", 6, 0), 0);
 	assert_int_equal(pjwt_jws_is_compact("eyJ.a=.b", 8, 0), 0);
 	assert_int_equal(pjwt_jws_is_compact("eyJ.a+.b", 8, 0), 0);
 	assert_int_equal(pjwt_jws_is_compact("eyJ.a/.b", 8, 0), 0);
