@@ -253,9 +253,12 @@ unexport_claims(pam_handle_t *pamh)
 {
 	size_t i;
 
+	/* Only names that are set: deleting an absent one is an error. */
 	for (i = 0; i < sizeof(export_names) / sizeof(export_names[0]); i++)
-		(void)pam_putenv(pamh, export_names[i][1]);
-	(void)pam_putenv(pamh, "JWT_EXP");
+		if (pam_getenv(pamh, export_names[i][1]) != NULL)
+			(void)pam_putenv(pamh, export_names[i][1]);
+	if (pam_getenv(pamh, "JWT_EXP") != NULL)
+		(void)pam_putenv(pamh, "JWT_EXP");
 }
 
 /* A claim as an environment value: printable ASCII, bounded. */
