@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include <crypt.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,59 @@ lockout_key(char out[PWAUTH_USER_MAX + 1], const char *user)
 	out[o] = '\0';
 }
 
+/*
+ * Password checks in flight, by lockout key.  store_lock_check and
+ * store_lock_fail are two calls with a slow password check between them:
+ * without this, every worker could pass the check for one name at once,
+ * and max_failures would let through a guess per worker.  A second check
+ * of a name waits until the first has counted its result.
+ */
+struct pw_inflight {
+	const char *key;
+	struct pw_inflight *next;
+};
+
+static pthread_mutex_t inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inflight_cv = PTHREAD_COND_INITIALIZER;
+static struct pw_inflight *inflight;
+
+/* Caller holds inflight_mu. */
+static int
+inflight_has(const char *key)
+{
+	for (const struct pw_inflight *i = inflight; i != NULL; i = i->next)
+		if (strcmp(i->key, key) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+inflight_enter(struct pw_inflight *me, const char *key)
+{
+	pthread_mutex_lock(&inflight_mu);
+	while (inflight_has(key))
+		pthread_cond_wait(&inflight_cv, &inflight_mu);
+	me->key = key;
+	me->next = inflight;
+	inflight = me;
+	pthread_mutex_unlock(&inflight_mu);
+}
+
+static void
+inflight_leave(struct pw_inflight *me)
+{
+	struct pw_inflight **p;
+
+	pthread_mutex_lock(&inflight_mu);
+	for (p = &inflight; *p != NULL; p = &(*p)->next)
+		if (*p == me) {
+			*p = me->next;
+			break;
+		}
+	pthread_cond_broadcast(&inflight_cv);
+	pthread_mutex_unlock(&inflight_mu);
+}
+
 static void
 grant_password(const struct request *req, const struct form *f,
     struct client *cl, struct response *resp)
@@ -548,6 +602,7 @@ grant_password(const struct request *req, const struct form *f,
 	const char *pw = form_get(f, "password");
 	const char *scope;
 	char *refresh = NULL, ul[64], msg[96], key[PWAUTH_USER_MAX + 1];
+	struct pw_inflight me;
 	unsigned remaining = 0;
 	store_err se;
 	pwauth_result pr;
@@ -574,10 +629,11 @@ grant_password(const struct request *req, const struct form *f,
 	}
 	log_safe(ul, sizeof(ul), user);
 	lockout_key(key, user);
+	inflight_enter(&me, key);
 	if ((se = store_lock_check(the_store, key, req->peer, req->now,
 	    &remaining)) != STORE_OK) {
 		server_error(resp, 503, "state store unavailable");
-		return;
+		goto out;
 	}
 	if (remaining > 0) {
 		log_notice("password grant refused: user=%s peer=%s locked for "
@@ -585,12 +641,12 @@ grant_password(const struct request *req, const struct form *f,
 		snprintf(msg, sizeof(msg), "too many failed attempts; try again "
 		    "in %u seconds", remaining);
 		resp_error(resp, 400, "invalid_grant", msg);
-		return;
+		goto out;
 	}
 	pr = pwauth_check(the_pw, user, pw, strlen(pw));
 	if (pr == PWAUTH_ERROR) {
 		server_error(resp, 503, "password backend unavailable");
-		return;
+		goto out;
 	}
 	if (pr != PWAUTH_OK) {
 		unsigned locked = 0;
@@ -602,17 +658,19 @@ grant_password(const struct request *req, const struct form *f,
 		    locked ? " (now locked)" : "");
 		resp_error(resp, 400, "invalid_grant", "invalid username or "
 		    "password");
-		return;
+		goto out;
 	}
 	(void)store_lock_success(the_store, key, req->peer);
 	if (cl->grants & GRANT_REFRESH_TOKEN) {
 		if ((se = store_refresh_issue(the_store, user, cl->id, scope,
 		    cl->audience, req->now, req->now, &refresh, NULL)) != STORE_OK) {
 			server_error(resp, 503, "state store unavailable");
-			return;
+			goto out;
 		}
 	}
 	issue(req, resp, "password", cl, user, scope, req->now, refresh);
+out:
+	inflight_leave(&me);
 	pjwt_str_free(refresh);
 }
 

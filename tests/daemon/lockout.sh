@@ -91,4 +91,20 @@ ok "an all-blank name is an ordinary failure" sh -c "printf '%s' '$r' | grep -q 
 r=$(tok_pw_from 127.0.0.9 bob bob-pw)
 ok "another user from another address is not locked" sh -c "printf '%s' '$r' | grep -q access_token"
 daemon_stop
+
+# Concurrent guesses: max_failures is a bound, not a rate.  Twelve wrong
+# passwords for dave at once, from twelve addresses, with four password
+# workers: exactly three are checked, the rest find dave locked.
+sed -i 's/^backend = file/backend = file\nworkers = 4/' "$D/conf"
+daemon_start || fail "restart for concurrent guesses"
+pids=
+for n in $(seq 20 31); do
+	tok_pw_from 127.0.0.$n dave wrong >"$TMPDIR_T/dave.$n" &
+	pids="$pids $!"
+done
+wait $pids
+checked=$(grep -c 'password grant failed: user=dave ' "$D/log")
+ok "12 concurrent guesses, max_failures 3: $checked checked" [ "$checked" = 3 ]
+ok "... every one answered invalid_grant" [ "$(grep -l invalid_grant "$TMPDIR_T"/dave.* | wc -l)" = 12 ]
+daemon_stop
 done_testing
