@@ -28,6 +28,7 @@
 #include "pjwt_err.h"
 #include "pjwt_file.h"
 #include "pjwt_mem.h"
+#include "jwtctl.h"
 #include "passwd.h"
 
 #define NAME_MAX_LEN 32
@@ -53,19 +54,6 @@ static const char usage[] =
     "Exit status: 0 done, 1 password refused (mismatch, empty, too long),\n"
     "2 usage, file or system error.\n";
 
-static void pwerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-pwerr(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("jwtctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static int
 name_valid(const char *s, size_t len)
@@ -185,14 +173,14 @@ get_password(int from_stdin, char *pw, size_t *ret_len)
 	if (from_stdin) {
 		r = read_line(STDIN_FILENO, pw, PW_MAX + 2, &len);
 		if (r < 0) {
-			pwerr("cannot read the password from standard input");
+			ctl_err("cannot read the password from standard input");
 			return EX_ERROR;
 		}
 		goto check;
 	}
 	if ((tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
 	    tcgetattr(tty_fd, &tty_saved) != 0) {
-		pwerr("no terminal to read the password from (use"
+		ctl_err("no terminal to read the password from (use"
 		    " --password-stdin)");
 		goto out;
 	}
@@ -202,16 +190,16 @@ get_password(int from_stdin, char *pw, size_t *ret_len)
 	for (i = 0; i < 4; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 	if ((again = malloc(PW_MAX + 2)) == NULL) {
-		pwerr("out of memory");
+		ctl_err("out of memory");
 		goto restore;
 	}
 	if ((r = tty_prompt("New password: ", pw, PW_MAX + 2, &len)) < 0 ||
 	    tty_prompt("Retype new password: ", again, PW_MAX + 2, &len2) < 0) {
-		pwerr("cannot read the password from the terminal");
+		ctl_err("cannot read the password from the terminal");
 		goto restore;
 	}
 	if (len != len2 || !pjwt_memeq(pw, again, len)) {
-		pwerr("passwords do not match; nothing changed");
+		ctl_err("passwords do not match; nothing changed");
 		rc = EX_REFUSED;
 		goto restore;
 	}
@@ -224,12 +212,12 @@ get_password(int from_stdin, char *pw, size_t *ret_len)
  check:
 	rc = EX_REFUSED;
 	if (len == 0)
-		pwerr("empty password refused; nothing changed");
+		ctl_err("empty password refused; nothing changed");
 	else if (len > PW_MAX)
-		pwerr("password longer than %d bytes refused; nothing changed",
+		ctl_err("password longer than %d bytes refused; nothing changed",
 		    PW_MAX);
 	else if (memchr(pw, '\0', len) != NULL)
-		pwerr("password with a NUL byte refused; nothing changed");
+		ctl_err("password with a NUL byte refused; nothing changed");
 	else {
 		*ret_len = len;
 		rc = EX_OK;
@@ -286,7 +274,7 @@ validate(const char *path, const char *buf, size_t len)
 			for (i = 0; i < n; i++) {
 				if (seen[i].len == nlen &&
 				    memcmp(seen[i].name, p, nlen) == 0) {
-					pwerr("%s:%u: duplicate user (also on line"
+					ctl_err("%s:%u: duplicate user (also on line"
 					    " %u)", path, line, seen[i].line);
 					goto out;
 				}
@@ -296,7 +284,7 @@ validate(const char *path, const char *buf, size_t len)
 				    (n ? n * 2 : 1) * sizeof(*ns));
 
 				if (ns == NULL) {
-					pwerr("out of memory");
+					ctl_err("out of memory");
 					goto out;
 				}
 				seen = ns;
@@ -307,7 +295,7 @@ validate(const char *path, const char *buf, size_t len)
 			n++;
 		}
 		if (why != NULL) {
-			pwerr("%s:%u: %s; fix the file first", path, line, why);
+			ctl_err("%s:%u: %s; fix the file first", path, line, why);
 			goto out;
 		}
 		p = nl != NULL ? nl + 1 : end;
@@ -414,21 +402,21 @@ jwtctl_cmd_passwd(int argc, char **argv)
 			fputs(usage, stdout);
 			return fflush(stdout) == 0 ? EX_OK : EX_ERROR;
 		default:
-			pwerr("passwd: unknown option or missing argument: %s",
+			ctl_err("passwd: unknown option or missing argument: %s",
 			    argv[optind - 1]);
 			fputs(usage, stderr);
 			return EX_ERROR;
 		}
 	}
 	if (path == NULL || optind != argc - 1) {
-		pwerr("passwd: %s", path == NULL ? "--file USERS is required" :
+		ctl_err("passwd: %s", path == NULL ? "--file USERS is required" :
 		    "exactly one user NAME expected");
 		fputs(usage, stderr);
 		return EX_ERROR;
 	}
 	name = argv[optind];
 	if (!name_valid(name, strlen(name))) {
-		pwerr("passwd: bad user name '%.40s' (want [a-z_][a-z0-9_.-]*,"
+		ctl_err("passwd: bad user name '%.40s' (want [a-z_][a-z0-9_.-]*,"
 		    " at most %d characters)", name, NAME_MAX_LEN);
 		return EX_ERROR;
 	}
@@ -436,12 +424,12 @@ jwtctl_cmd_passwd(int argc, char **argv)
 	/* Serialise concurrent runs: lock the directory, whose entry the
 	 * rename replaces (a lock on the file would stay on the old inode). */
 	if ((dircopy = strdup(path)) == NULL) {
-		pwerr("out of memory");
+		ctl_err("out of memory");
 		goto out;
 	}
 	if ((dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    flock(dfd, LOCK_EX) != 0) {
-		pwerr("%s: cannot lock its directory: %s", path, strerror(errno));
+		ctl_err("%s: cannot lock its directory: %s", path, strerror(errno));
 		goto out;
 	}
 	e = pjwt_file_read(path, (uid_t)-1, USERS_MAX, &buf, &len);
@@ -449,11 +437,11 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		exists = 0;
 		len = 0;
 	} else if (e != PJWT_OK) {
-		pwerr("%s: %s%s%s", path, pjwt_strerror(e),
+		ctl_err("%s: %s%s%s", path, pjwt_strerror(e),
 		    e == PJWT_E_IO ? ": " : "", e == PJWT_E_IO ? strerror(errno) : "");
 		goto out;
 	} else if (lstat(path, &st) != 0) {
-		pwerr("%s: %s", path, strerror(errno));
+		ctl_err("%s: %s", path, strerror(errno));
 		goto out;
 	} else
 		mode = st.st_mode & 07777;
@@ -461,29 +449,29 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		goto out;
 
 	if ((pw = malloc(PW_MAX + 2)) == NULL) {
-		pwerr("out of memory");
+		ctl_err("out of memory");
 		goto out;
 	}
 	if ((rc = get_password(from_stdin, pw, &pwlen)) != EX_OK)
 		goto out;
 	rc = EX_ERROR;
 	if (hash_password(pw, &hash) != 0) {
-		pwerr("cannot hash the password (libcrypt: %s)", strerror(errno));
+		ctl_err("cannot hash the password (libcrypt: %s)", strerror(errno));
 		goto out;
 	}
 	entry_len = strlen(name) + 1 + strlen(hash);
 	if ((entry = malloc(entry_len + 1)) == NULL) {
-		pwerr("out of memory");
+		ctl_err("out of memory");
 		goto out;
 	}
 	snprintf(entry, entry_len + 1, "%s:%s", name, hash);
 	if (rewrite(exists ? buf : "", len, name, entry, &out, &outlen,
 	    &replaced) != 0) {
-		pwerr("out of memory");
+		ctl_err("out of memory");
 		goto out;
 	}
 	if ((e = pjwt_file_write_atomic(path, out, outlen, mode)) != PJWT_OK) {
-		pwerr("%s: cannot write: %s: %s", path, pjwt_strerror(e),
+		ctl_err("%s: cannot write: %s: %s", path, pjwt_strerror(e),
 		    strerror(errno));
 		goto out;
 	}
@@ -492,7 +480,7 @@ jwtctl_cmd_passwd(int argc, char **argv)
 	 * reload and keep its old table; it never reads a wrong file. */
 	if (exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
 	    lchown(path, st.st_uid, st.st_gid) != 0) {
-		pwerr("%s: written, but cannot restore owner %ld:%ld: %s", path,
+		ctl_err("%s: written, but cannot restore owner %ld:%ld: %s", path,
 		    (long)st.st_uid, (long)st.st_gid, strerror(errno));
 		goto out;
 	}
