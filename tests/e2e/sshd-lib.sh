@@ -80,7 +80,9 @@ e2e_cleanup() {
 		wait "$_e2e_syslog_pid" 2>/dev/null
 		_e2e_syslog_pid=
 	fi
-	[ -n "$_e2e_pam_made" ] && rm -f "/etc/pam.d/$E2E_SERVICE"
+	# Always: e2e_pam_service may run in a pipeline's subshell, where its
+	# flag never reaches us; the name is ours alone (pjwt-e2e-PID).
+	[ -n "$E2E_SERVICE" ] && rm -f "/etc/pam.d/$E2E_SERVICE"
 	if [ -n "$_e2e_user_made" ]; then
 		userdel "$E2E_USER" 2>/dev/null || diag "userdel $E2E_USER failed"
 		_e2e_user_made=
