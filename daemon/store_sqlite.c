@@ -323,6 +323,24 @@ random_b64(size_t nbytes, char **ret)
 }
 
 /*
+ * jti_listable: what pam_jwt's revoked= parser accepts as a jti: 1 to 255
+ * bytes of printable ASCII without blanks.  Anything else would corrupt
+ * the line format (a blank or newline) or make the module refuse the whole
+ * file (too long), failing every login; pam_jwt refuses such tokens
+ * anyway when revoked= is set, so they need no line.
+ */
+static int
+jti_listable(const char *jti)
+{
+	size_t n;
+
+	for (n = 0; jti[n] != '\0'; n++)
+		if ((unsigned char)jti[n] < 0x21 || (unsigned char)jti[n] > 0x7e)
+			return 0;
+	return n >= 1 && n <= 255;
+}
+
+/*
  * Rewrite the revoked file from the deny list as this connection sees it
  * (inside a transaction: including its uncommitted insert).
  */
@@ -350,6 +368,13 @@ write_revoked(store *s, int64_t now)
 		if (jti == NULL) {
 			r = STORE_E_NOMEM;
 			goto out;
+		}
+		if (!jti_listable(jti)) {
+			slog(s, LOG_WARNING, "revoked file: a jti of %zu bytes "
+			    "that pam_jwt cannot list is left out (such tokens "
+			    "are refused by pam_jwt revoked= anyway)",
+			    strlen(jti));
+			continue;
 		}
 		/* jti <= STORE_FIELD_MAX, a space, up to 20 digits, '\n', NUL. */
 		if (cap - len < STORE_FIELD_MAX + 24) {

@@ -798,6 +798,24 @@ test_revoked_file(void **state)
 	    T0 + 200, T0 + 500);
 	assert_string_equal(c, want);
 	free(c);
+	/*
+	 * A jti longer than pam_jwt's 255-byte limit stays on the deny list
+	 * but gets no line: one would make pam_jwt refuse the whole file.
+	 */
+	{
+		char longjti[301];
+
+		memset(longjti, 'L', sizeof(longjti) - 1);
+		longjti[sizeof(longjti) - 1] = '\0';
+		assert_store(store_jti_revoke(f->s, longjti, T0 + 600, T0 + 160),
+		    STORE_OK);
+		assert_store(store_jti_is_revoked(f->s, longjti, T0 + 170, &rv),
+		    STORE_OK);
+		assert_int_equal(rv, 1);
+		c = read_file(f->revoked);
+		assert_string_equal(c, want);
+		free(c);
+	}
 }
 
 typedef struct list_acc {
