@@ -33,6 +33,7 @@
 #include "jwtctl_client.h"
 
 #define JTI_MAX 1024            /* as the issuer's store */
+#define JTI_LISTABLE_MAX 255    /* what pam_jwt's revoked= parser takes */
 
 const char help_sync[] =
 	"Usage: jwtctl sync [--config FILE] [--issuer URL] [--jwks-out FILE]\n"
@@ -161,7 +162,7 @@ check_revoked(const char *cmd, const char *url, const struct ctl_resp *r,
 {
 	json_t *j = NULL, *list, *e;
 	char *buf = NULL, u[200];
-	size_t len = 0, cap, i;
+	size_t len = 0, cap, i, skipped = 0;
 	enum outcome o = OUT_ISSUER;
 
 	ctl_printable(url, u, sizeof(u));
@@ -197,6 +198,18 @@ check_revoked(const char *cmd, const char *url, const struct ctl_resp *r,
 			    "malformed; nothing is replaced", cmd, u, i);
 			goto out;
 		}
+		if (strlen(jti) > JTI_LISTABLE_MAX) {
+			/*
+			 * pam_jwt refuses a whole file with such a line (every
+			 * login would fail) and refuses tokens whose jti it
+			 * could not list anyway: leave it out.
+			 */
+			ctl_err("%s: %s: warning: entry %zu has a jti of %zu "
+			    "bytes, more than pam_jwt lists; left out", cmd, u,
+			    i, strlen(jti));
+			skipped++;
+			continue;
+		}
 		n = snprintf(buf + len, cap - len, "%s %" JSON_INTEGER_FORMAT
 		    "\n", jti, json_integer_value(exp));
 		if (n < 0 || (size_t)n >= cap - len)
@@ -205,7 +218,7 @@ check_revoked(const char *cmd, const char *url, const struct ctl_resp *r,
 	}
 	*ret_text = buf;
 	*ret_len = len;
-	*ret_n = json_array_size(list);
+	*ret_n = json_array_size(list) - skipped;
 	buf = NULL;
 	o = OUT_OK;
  out:

@@ -157,7 +157,24 @@ printf '{"issuer":"http://127.0.0.1:1","jwks_uri":"%s/jwks","token_endpoint":"x"
 printf '{"issuer":"%s","token_endpoint":"%s/token","jwks_uri":"http://192.0.2.1/jwks"}' "$FURL" "$FURL" >"$F/metadata.body"
                                                                             broken "jwks_uri http:// off-host" 4
 printf '{"issuer":"%s","token_endpoint":"%s/token","jwks_uri":"%s/jwks"}' "$FURL" "$FURL" "$FURL" >"$F/metadata.body"
+# A jti longer than pam_jwt lists (255) is left out with a warning, not
+# written (pam_jwt would refuse the whole file) and not fatal (the rest of
+# the revocations must still arrive).
+LJ=$(head -c 300 /dev/zero | tr '\0' 'L')
+FUT=$(( $(date +%s) + 600 ))
+printf '{"revoked":[{"jti":"keep-me-1","exp":%s},{"jti":"%s","exp":%s}]}' "$FUT" "$LJ" "$FUT" >"$F/revoked.body"
+run sync_fake
+if [ "$rc" = 0 ] && grep -q "^keep-me-1 $FUT\$" "$H/revoked" && ! grep -q LLLL "$H/revoked" &&
+    grep -q 'left out' "$TMPDIR_T/err"; then
+	pass "revoked: a jti over 255 bytes is left out with a warning, the rest written"
+else
+	fail "revoked: a jti over 255 bytes is left out with a warning, the rest written"; show
+fi
+echo '{"revoked":[]}' >"$F/revoked.body"
 kill "$FPID"; wait "$FPID" 2>/dev/null
+# The files now hold the fake issuer's answer: compare "down" against that.
+cp -p "$H/jwks.json" "$T/jwks.before"; cp -p "$H/revoked" "$T/revoked.before"
+ij=$(ino "$H/jwks.json") ir=$(ino "$H/revoked")
 broken "issuer down" 3
 # And the real issuer still works: the files move again.
 expect "sync from the real issuer again: exit 0" 0 sync_real
