@@ -792,11 +792,16 @@ revoke_family(store *s, const char *family_id, int64_t now)
 	return run(s, S_FAM_REVOKE);
 }
 
-/* A presented token of the wrong length cannot be one of ours. */
-static int
-token_shape_ok(const char *token, size_t len)
+/*
+ * presented_hash: the lookup hash of a refresh token a client presented.
+ * One of the wrong length cannot be ours: STORE_E_NOT_FOUND.
+ */
+static store_err
+presented_hash(const char *token, size_t len, unsigned char out[HASH_LEN])
 {
-	return token != NULL && len == STORE_TOKEN_LEN;
+	if (token == NULL || len != STORE_TOKEN_LEN)
+		return STORE_E_NOT_FOUND;
+	return hash_token(token, len, out);
 }
 
 store_err
@@ -814,9 +819,7 @@ store_refresh_rotate(store *s, const char *token, size_t len,
 	if (s == NULL || ret_grant == NULL || ret_token == NULL ||
 	    !field_ok(client_id, 0))
 		return STORE_E_INVALID;
-	if (!token_shape_ok(token, len))
-		return STORE_E_NOT_FOUND;
-	if ((r = hash_token(token, len, h)) != STORE_OK)
+	if ((r = presented_hash(token, len, h)) != STORE_OK)
 		return r;
 	pthread_mutex_lock(&s->lock);
 	if ((r = begin(s)) != STORE_OK ||
@@ -886,9 +889,7 @@ store_refresh_lookup(store *s, const char *token, size_t len, int64_t now,
 
 	if (s == NULL || ret_grant == NULL)
 		return STORE_E_INVALID;
-	if (!token_shape_ok(token, len))
-		return STORE_E_NOT_FOUND;
-	if ((r = hash_token(token, len, h)) != STORE_OK)
+	if ((r = presented_hash(token, len, h)) != STORE_OK)
 		return r;
 	pthread_mutex_lock(&s->lock);
 	if ((r = lookup(s, h, &g, &rotated, &revoked)) != STORE_OK)
@@ -920,9 +921,7 @@ store_refresh_revoke(store *s, const char *token, size_t len,
 
 	if (s == NULL || (client_id != NULL && !field_ok(client_id, 0)))
 		return STORE_E_INVALID;
-	if (!token_shape_ok(token, len))
-		return STORE_E_NOT_FOUND;
-	if ((r = hash_token(token, len, h)) != STORE_OK)
+	if ((r = presented_hash(token, len, h)) != STORE_OK)
 		return r;
 	pthread_mutex_lock(&s->lock);
 	if ((r = begin(s)) != STORE_OK ||
