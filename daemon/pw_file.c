@@ -213,7 +213,7 @@ parse(const char *path, const char *buf, size_t len, issuerd_log_fn *log,
 		}
 		else if ((colon = memchr(p, ':', ll)) == NULL)
 			BAD("expected name:hash");
-		else if (!pwauthp_name_valid(p, (nlen = (size_t)(colon - p))))
+		else if (!pjwt_user_name_valid(p, (nlen = (size_t)(colon - p))))
 			BAD("bad user name (want [a-z_][a-z0-9_.-]*, at most %u"
 			    " characters)", PWAUTH_FILE_NAME_MAX);
 		else {
@@ -398,7 +398,7 @@ pwfile_check(pwfile *f, const char *user, const char *pw, size_t pwlen)
 	valid = ulen <= PWAUTH_USER_MAX && pwlen <= PWAUTH_PASSWORD_MAX &&
 	    memchr(pw, '\0', pwlen) == NULL;
 	pthread_rwlock_rdlock(&f->lock);
-	if (valid && f->t->n > 0 && pwauthp_name_valid(user, ulen)) {
+	if (valid && f->t->n > 0 && pjwt_user_name_valid(user, ulen)) {
 		entry key;
 
 		memset(&key, 0, sizeof(key));

@@ -25,25 +25,6 @@ pwauthp_log(issuerd_log_fn *cb, int prio, const char *fmt, ...)
 }
 
 int
-pwauthp_name_valid(const char *name, size_t len)
-{
-	size_t i;
-
-	if (name == NULL || len == 0 || len > PWAUTH_FILE_NAME_MAX)
-		return 0;
-	if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
-		return 0;
-	for (i = 1; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-int
 pwauthp_write_full(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;

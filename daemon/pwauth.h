@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "logfn.h"
+#include "pjwt_user.h"
 
 typedef struct pwauth pwauth;
 
@@ -51,7 +52,7 @@ const char *pwauth_result_str(pwauth_result r);
 #define PWAUTH_USER_MAX 256
 #define PWAUTH_PASSWORD_MAX 511
 /* Users-file names, as jwtctl passwd enforces: [a-z_][a-z0-9_.-]{0,31}. */
-#define PWAUTH_FILE_NAME_MAX 32
+#define PWAUTH_FILE_NAME_MAX PJWT_USER_NAME_MAX
 /* The users file is refused above this size. */
 #define PWAUTH_FILE_MAX (4u * 1024 * 1024)
 

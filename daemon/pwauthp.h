@@ -24,9 +24,6 @@ struct pwauth {
 void pwauthp_log(issuerd_log_fn *cb, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* 1 when name matches [a-z_][a-z0-9_.-]* and is 1..PWAUTH_FILE_NAME_MAX
- * bytes long (the users-file name rule, shared with jwtctl passwd). */
-int pwauthp_name_valid(const char *name, size_t len);
 
 /* File backend (pw_file.c). */
 int pwfile_open(const char *path, uid_t owner, issuerd_log_fn *log,

@@ -28,10 +28,10 @@
 #include "pjwt_err.h"
 #include "pjwt_file.h"
 #include "pjwt_mem.h"
+#include "pjwt_user.h"
 #include "jwtctl.h"
 #include "passwd.h"
 
-#define NAME_MAX_LEN 32
 #define PW_MAX 511     /* the daemon's PWAUTH_PASSWORD_MAX: libcrypt's limit */
 #define USERS_MAX ((size_t)4 << 20)        /* the daemon's PWAUTH_FILE_MAX */
 
@@ -55,23 +55,6 @@ static const char usage[] =
     "2 usage, file or system error.\n";
 
 
-static int
-name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > NAME_MAX_LEN ||
-	    !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return 0;
-	for (i = 1; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 /* ---- reading the password ---------------------------------------------- */
 
@@ -262,7 +245,7 @@ validate(const char *path, const char *buf, size_t len)
 			why = NULL;
 		else if ((colon = memchr(p, ':', ll)) == NULL)
 			why = "expected name:hash";
-		else if (!name_valid(p, (nlen = (size_t)(colon - p))))
+		else if (!pjwt_user_name_valid(p, (nlen = (size_t)(colon - p))))
 			why = "bad user name";
 		else if (colon + 1 == eol)
 			why = "empty hash";
@@ -415,9 +398,9 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		return EX_ERROR;
 	}
 	name = argv[optind];
-	if (!name_valid(name, strlen(name))) {
+	if (!pjwt_user_name_valid(name, strlen(name))) {
 		ctl_err("passwd: bad user name '%.40s' (want [a-z_][a-z0-9_.-]*,"
-		    " at most %d characters)", name, NAME_MAX_LEN);
+		    " at most %d characters)", name, PJWT_USER_NAME_MAX);
 		return EX_ERROR;
 	}
 

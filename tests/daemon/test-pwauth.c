@@ -832,16 +832,16 @@ static void
 test_name_rule(void **state)
 {
 	(void)state;
-	assert_true(pwauthp_name_valid(PW("alice")));
-	assert_true(pwauthp_name_valid(PW("_a.b-c9")));
-	assert_true(pwauthp_name_valid(PW("abcdefghijabcdefghijabcdefghijab")));
-	assert_false(pwauthp_name_valid(PW("abcdefghijabcdefghijabcdefghijabc")));
-	assert_false(pwauthp_name_valid(PW("")));
-	assert_false(pwauthp_name_valid(PW("9lives")));
-	assert_false(pwauthp_name_valid(PW("-x")));
-	assert_false(pwauthp_name_valid(PW("Alice")));
-	assert_false(pwauthp_name_valid(PW("a b")));
-	assert_false(pwauthp_name_valid(PW("a:b")));
+	assert_true(pjwt_user_name_valid(PW("alice")));
+	assert_true(pjwt_user_name_valid(PW("_a.b-c9")));
+	assert_true(pjwt_user_name_valid(PW("abcdefghijabcdefghijabcdefghijab")));
+	assert_false(pjwt_user_name_valid(PW("abcdefghijabcdefghijabcdefghijabc")));
+	assert_false(pjwt_user_name_valid(PW("")));
+	assert_false(pjwt_user_name_valid(PW("9lives")));
+	assert_false(pjwt_user_name_valid(PW("-x")));
+	assert_false(pjwt_user_name_valid(PW("Alice")));
+	assert_false(pjwt_user_name_valid(PW("a b")));
+	assert_false(pjwt_user_name_valid(PW("a:b")));
 }
 
 /* ---- pam_wrapper set-up ------------------------------------------------ */

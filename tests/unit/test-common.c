@@ -32,6 +32,7 @@
 #include "pjwt_file.h"
 #include "pjwt_jws.h"
 #include "pjwt_mem.h"
+#include "pjwt_user.h"
 #include "pjwtp.h"
 
 #define assert_pjwt(got, want) do { \
@@ -826,6 +827,37 @@ test_json_wipe(void **state)
 	pjwtp_json_wipe_decref(NULL);
 }
 
+/* ---- users-file name rule ---------------------------------------------- */
+
+#define UN(s) (s), strlen(s)
+
+static void
+test_user_name_valid(void **state)
+{
+	char longest[PJWT_USER_NAME_MAX + 2];
+
+	(void)state;
+	assert_int_equal(pjwt_user_name_valid(UN("alice")), 1);
+	assert_int_equal(pjwt_user_name_valid(UN("_svc")), 1);
+	assert_int_equal(pjwt_user_name_valid(UN("a.b-c_9")), 1);
+	memset(longest, 'a', sizeof(longest));
+	assert_int_equal(pjwt_user_name_valid(longest, PJWT_USER_NAME_MAX), 1);
+	assert_int_equal(pjwt_user_name_valid(longest, PJWT_USER_NAME_MAX + 1), 0);
+	assert_int_equal(pjwt_user_name_valid(NULL, 3), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("Alice")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("9lives")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("-x")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN(".x")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("a b")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("a:b")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("a\nb")), 0);
+	assert_int_equal(pjwt_user_name_valid(UN("al\xc3\xaf" "ce")), 0);
+	/* len, not the NUL, decides. */
+	assert_int_equal(pjwt_user_name_valid("ab\0c", 4), 0);
+	assert_int_equal(pjwt_user_name_valid("abc:", 3), 1);
+}
+
 int
 main(void)
 {
@@ -839,6 +871,7 @@ main(void)
 		cmocka_unit_test(test_file_write_atomic),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_json_wipe),
+		cmocka_unit_test(test_user_name_valid),
 	};
 
 	json_set_alloc_funcs(malloc, json_free_hook);
