@@ -19,6 +19,17 @@
 #include "pjwt_jws.h"
 
 typedef struct pjwt_policy pjwt_policy;   /* opaque */
+
+/*
+ * Machine tokens (RFC 9068 section 5): an access token minted without a
+ * user's login (the client_credentials grant) carries the claim
+ * PJWT_CLAIM_GRANT_TYPE with the value PJWT_GRANT_CLIENT_CREDENTIALS, so a
+ * verifier can tell it from a user's token whatever its sub says.  The
+ * issuer sets it on every such token; pjwt_verify refuses it unless the
+ * policy allows machine tokens (PJWT_E_MACHINE_TOKEN).
+ */
+#define PJWT_CLAIM_GRANT_TYPE "gty"
+#define PJWT_GRANT_CLIENT_CREDENTIALS "client_credentials"
 typedef struct pjwt_claims pjwt_claims;   /* opaque; verified claims */
 
 /*
