@@ -28,17 +28,27 @@
 # PAMServiceName), so sshd runs through a symlink $E2E_DIR/$E2E_SERVICE ->
 # /usr/sbin/sshd: an absolute path, as sshd's re-exec requires.
 #
-# pam_syslog writes to /dev/log.  Without a syslog daemon (containers, CI)
-# e2e_syslog_start binds a small receiver (syslog-capture.py) there and
-# removes it at exit; when /dev/log exists, the receiver gets its own socket
-# and sshd runs in a private mount namespace with it bind-mounted over
-# /dev/log, so the host's syslog is left alone.
+# pam_syslog writes to /dev/log.  e2e_syslog_start binds a small receiver
+# (syslog-capture.py) at a socket of this suite's own, $E2E_DIR/log.sock, and
+# sshd runs in a private mount namespace whose /dev is a fresh tmpfs holding
+# symlinks to the host's devices (an rbind of /dev under $E2E_DIR/hostdev)
+# and /dev/log -> that socket.  The host's /dev/log is never created,
+# removed or mounted over, so any number of suites (and a host syslog
+# daemon) can run at once under `make -j`: nothing another suite does to
+# /dev/log can take our capture away.  (A bind mount over the host's
+# /dev/log was not enough: when the file under it is unlinked in the host's
+# namespace, as another suite's receiver does at exit, the kernel detaches
+# the mount in every namespace and our sshd's lines are lost.)  Where mount
+# namespaces are not available, the suites are serialised instead with a
+# lock ($E2E_LOCK) held for the suite's lifetime and the receiver is bound at
+# /dev/log when there is none.
 #
 # Environment: E2E_PROMPT (the keyboard-interactive prompt sshpass waits
 # for, default "Token"), SSHD (default /usr/sbin/sshd).
 
 PAM_JWT_SO=${PAM_JWT_SO:-${top_builddir:-.}/.libs/pam_jwt.so}
 SSHD=${SSHD:-/usr/sbin/sshd}
+E2E_LOCK=${E2E_LOCK:-/run/lock/pjwt-e2e-devlog.lock}
 E2E_PROMPT=${E2E_PROMPT:-Token}
 E2E_DIR=
 E2E_USER=
@@ -51,6 +61,7 @@ SSHD_PORT=
 SSHD_LOG=
 _e2e_syslog_pid=
 _e2e_syslog_sock=
+_e2e_ns=
 _e2e_made_run_sshd=
 _e2e_user_made=
 _e2e_pam_made=
@@ -109,13 +120,36 @@ e2e_pam_service() {
 	_e2e_pam_made=1
 }
 
+# Can this process give sshd a private mount namespace with its own /dev?
+_e2e_ns_ok() {
+	mkdir -p "$E2E_DIR/nsprobe" &&
+	    unshare -m sh -c 'mount -t tmpfs pjwt-e2e-probe "$1"' sh "$E2E_DIR/nsprobe" \
+	    >/dev/null 2>&1
+	local rc=$?
+	rmdir "$E2E_DIR/nsprobe" 2>/dev/null
+	return $rc
+}
+
 e2e_syslog_start() {
 	E2E_SYSLOG=$E2E_DIR/syslog
 	: > "$E2E_SYSLOG"
-	if [ -e /dev/log ] || [ -L /dev/log ]; then
+	if _e2e_ns_ok; then
+		_e2e_ns=1
 		_e2e_syslog_sock=$E2E_DIR/log.sock
 	else
-		_e2e_syslog_sock=/dev/log
+		# No namespaces: one suite at a time owns the host's /dev/log.
+		# The lock is held until this shell exits (fd 9 stays open);
+		# bounded wait, so a stuck suite cannot hang the rest forever.
+		diag "no mount namespace for sshd; serialising on $E2E_LOCK"
+		mkdir -p "$(dirname "$E2E_LOCK")"
+		exec 9>>"$E2E_LOCK"
+		flock -w 900 9 || fail "waited 900 s for $E2E_LOCK"
+		if [ -e /dev/log ] || [ -L /dev/log ]; then
+			diag "/dev/log belongs to the host's syslog: pam_jwt's lines go there, not to \$E2E_SYSLOG"
+			_e2e_syslog_sock=$E2E_DIR/log.sock
+		else
+			_e2e_syslog_sock=/dev/log
+		fi
 	fi
 	/usr/bin/python3 "${top_srcdir:-.}/tests/e2e/syslog-capture.py" \
 	    "$_e2e_syslog_sock" "$E2E_SYSLOG" &
@@ -139,6 +173,26 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
+
+# Run in sshd's private mount namespace: HOSTDEV SOCKET COMMAND...
+# /dev becomes a tmpfs of symlinks into an rbind of the host's /dev, plus
+# /dev/log -> SOCKET.  Devices keep working (open follows the links; ptys
+# come from the host's /dev/pts), and /dev/log is ours alone.
+_e2e_ns_script='set -e
+hostdev=$1 sock=$2
+shift 2
+mkdir -p "$hostdev"
+mount --rbind /dev "$hostdev"
+mount -t tmpfs -o mode=0755,nosuid pjwt-e2e-dev /dev
+for f in "$hostdev"/*; do
+	n=${f##*/}
+	[ "$n" != log ] || continue
+	if [ -L "$f" ]; then ln -s "$(readlink "$f")" "/dev/$n"
+	elif [ -e "$f" ]; then ln -s "$f" "/dev/$n"
+	fi
+done
+[ -z "$sock" ] || ln -s "$sock" /dev/log
+exec "$@"'
 
 sshd_start() {
 	local line i=0
@@ -169,9 +223,12 @@ sshd_start() {
 		for line in "$@"; do echo "$line"; done
 	} > "$E2E_DIR/sshd_config"
 	: > "$SSHD_LOG"
-	if [ "$_e2e_syslog_sock" = "$E2E_DIR/log.sock" ]; then
-		unshare -m sh -c 'mount --bind "$1" /dev/log && shift && exec "$@"' \
-		    sh "$_e2e_syslog_sock" "$E2E_DIR/$E2E_SERVICE" -D \
+	if [ -n "$_e2e_ns" ]; then
+		# unshare makes the new namespace's mounts private (its
+		# default), so none of this is seen by the host; sh execs sshd,
+		# so $! is sshd's PID.
+		unshare -m sh -c "$_e2e_ns_script" sh "$E2E_DIR/hostdev" \
+		    "$_e2e_syslog_sock" "$E2E_DIR/$E2E_SERVICE" -D \
 		    -f "$E2E_DIR/sshd_config" -E "$SSHD_LOG" &
 	else
 		"$E2E_DIR/$E2E_SERVICE" -D -f "$E2E_DIR/sshd_config" -E "$SSHD_LOG" &
