@@ -8,6 +8,8 @@
 #   pass "name"
 #   skip "name" "why"
 #   done_testing             # exits 1 if anything failed
+#   dpkg_wait dpkg -i X.deb  # runs a dpkg/apt command, waiting (bounded) for
+#                            # dpkg's lock if another process holds it
 #
 # $JWTCTL points at the built jwtctl; $top_srcdir and $top_builddir are set by
 # the harness.  TMPDIR_T is a per-script scratch directory removed at exit.
@@ -47,6 +49,29 @@ expect_rc() {
 	"$@" >"$TMPDIR_T/rc.out" 2>&1; got=$?
 	if [ "$got" = "$want" ]; then pass "$name"
 	else fail "$name (exit $got, want $want)"; sed 's/^/#   /' "$TMPDIR_T/rc.out" | head -20; fi
+}
+# dpkg_wait CMD ARGS...: runs CMD (dpkg, apt-get); while it fails only
+# because another process holds dpkg's lock (apt, unattended-upgrades, another
+# test), retries every 2 s, for at most $PJWT_DPKG_LOCK_WAIT s (default 300).
+# dpkg's locks are fcntl locks and dpkg 1.21 cannot wait for them itself, so
+# flock(1) would not see them.  Returns CMD's status; its stderr is passed on.
+dpkg_wait() {
+	local max=${PJWT_DPKG_LOCK_WAIT:-300} waited=0 rc err
+	err=$(mktemp "${TMPDIR:-/tmp}/pjwt-dpkg.XXXXXX") || return 1
+	while :; do
+		"$@" 2>"$err"
+		rc=$?
+		if [ $rc -ne 0 ] && [ $waited -lt "$max" ] &&
+		    grep -Eqi 'lock.*(by another process|held by)|could not get lock|unable to acquire the dpkg' "$err"; then
+			[ $waited -gt 0 ] || printf '# waiting for dpkg lock: %s\n' "$*" >&2
+			sleep 2
+			waited=$((waited + 2))
+			continue
+		fi
+		cat "$err" >&2
+		rm -f "$err"
+		return $rc
+	done
 }
 done_testing() {
 	if [ -z "$_tap_planned" ]; then echo "1..$_tap_n"

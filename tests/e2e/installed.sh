@@ -46,7 +46,7 @@ restore() {
 	[ -n "$daemon_pid" ] && { kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; }
 	[ -n "$notify_pid" ] && { kill "$notify_pid" 2>/dev/null; wait "$notify_pid" 2>/dev/null; }
 	if [ -n "$installed" ]; then
-		dpkg --purge $PKGS >/dev/null 2>&1 || diag "dpkg --purge failed"
+		dpkg_wait dpkg --purge $PKGS >/dev/null 2>&1 || diag "dpkg --purge failed"
 	fi
 	if [ -z "$user_existed" ] && getent passwd jwt-issuerd >/dev/null; then
 		userdel jwt-issuerd 2>/dev/null
@@ -70,7 +70,7 @@ arch=$(dpkg --print-architecture)
 md5sum /etc/pam.d/common-* >"$D/pam.md5" 2>/dev/null
 cp /var/lib/dpkg/statoverride "$D/statoverride.before"
 installed=1
-if ! dpkg -i "$debs/jwtctl_"*"_$arch.deb" "$debs/libpam-jwt_"*"_$arch.deb" \
+if ! dpkg_wait dpkg -i "$debs/jwtctl_"*"_$arch.deb" "$debs/libpam-jwt_"*"_$arch.deb" \
     "$debs/jwt-issuerd_"*"_$arch.deb" >"$D/install.out" 2>&1; then
 	plan 1
 	fail "dpkg -i"
@@ -237,7 +237,7 @@ key_sum=$(md5sum </etc/jwt-issuerd/signing.pem)
 conf_sum=$(md5sum </etc/jwt-issuerd/jwt-issuerd.conf)
 dpkg-statoverride --remove /etc/jwt-issuerd/jwt-issuerd.conf >/dev/null
 dpkg-statoverride --update --add root jwt-issuerd 0640 /etc/jwt-issuerd/jwt-issuerd.conf
-ok "reinstall (dpkg -i again)" dpkg -i --force-confold "$debs/jwt-issuerd_"*"_$arch.deb"
+ok "reinstall (dpkg -i again)" dpkg_wait dpkg -i --force-confold "$debs/jwt-issuerd_"*"_$arch.deb"
 ok "reinstall keeps the edited configuration, the key and the admin's owner" sh -c "
 	[ \"\$(md5sum </etc/jwt-issuerd/signing.pem)\" = '$key_sum' ] &&
 	[ \"\$(md5sum </etc/jwt-issuerd/jwt-issuerd.conf)\" = '$conf_sum' ] &&
@@ -246,7 +246,7 @@ ok "reinstall keeps the edited configuration, the key and the admin's owner" sh 
 
 # ---- purge -------------------------------------------------------------------
 e2e_cleanup
-ok "dpkg --purge $PKGS" dpkg --purge $PKGS
+ok "dpkg --purge $PKGS" dpkg_wait dpkg --purge $PKGS
 installed=
 left=
 while IFS= read -r f; do
