@@ -617,8 +617,9 @@ ctl_cache_find(const char *cmd, const char *user, char **ret_issuer,
 	o = OUT_REFUSED;
  none:
 	if (o == OUT_REFUSED)
-		ctl_err("%s: not logged in (no issuer given and no cached login): "
-		    "run jwtctl login --issuer URL", cmd);
+		ctl_err("%s: not logged in (no issuer given and no cached login)"
+		    "%s", cmd, strcmp(cmd, "logout") == 0 ? "" :
+		    ": run jwtctl login --issuer URL");
 	free(dir);
 	return o;
 }

@@ -98,9 +98,10 @@ const char help_logout[] =
 	"                     [--insecure-http]\n"
 	"\n"
 	"Revoke the cached refresh token (and the access token) at the issuer\n"
-	"(RFC 7009), then delete the cache file.  The file is deleted even when\n"
-	"the issuer cannot be reached (then the exit status says so).  Not\n"
-	"logged in: a note on stderr, exit 0.\n"
+	"(RFC 7009), then delete the cache file and its lock file.  The file is\n"
+	"deleted even when the issuer cannot be reached (then the exit status\n"
+	"says so).  Not logged in (also: no issuer given and nothing cached): a\n"
+	"note on stderr, exit 0.\n"
 	"\n"
 	"  --issuer URL      the issuer (default as for token)\n"
 	"  --user NAME       the user name\n"
@@ -789,8 +790,13 @@ cmd_logout(int argc, char **argv)
 	opts_init(&o);
 	if (parse(cmd, argc, argv, token_opts, help_logout, &o, &res))
 		goto out;
-	if ((res = resolve(cmd, &o, 0)) != OUT_OK)
+	if ((res = resolve(cmd, &o, 0)) != OUT_OK) {
+		/* No issuer and no cached login: not logged in, which is not
+		 * an error for logout (resolve printed the note). */
+		if (res == OUT_REFUSED && o.s.issuer == NULL)
+			res = OUT_OK;
 		goto out;
+	}
 	res = ctl_cache_open(cmd, o.s.issuer, o.s.user, 0, &cache);
 	if (res == OUT_OK && access(cache.path, F_OK) != 0 && errno == ENOENT) {
 		cache.missing = 1;
@@ -836,6 +842,15 @@ cmd_logout(int argc, char **argv)
 	if (res == OUT_OK)
 		res = rm;
  out:
+	/* The cache file is gone: its lock file goes too, while we still hold
+	 * the lock.  A jwtctl that waits on it meanwhile then finds no login
+	 * (token: "run jwtctl login"); a login writes its file atomically
+	 * either way, so nothing is served from a half-removed cache. */
+	if (cache.lock_fd >= 0 && cache.path != NULL &&
+	    access(cache.path, F_OK) != 0 && errno == ENOENT &&
+	    unlink(cache.lock_path) != 0 && errno != ENOENT)
+		ctl_err("%s: cannot delete '%s': %s", cmd, cache.lock_path,
+		    strerror(errno));
 	json_decref(c);
 	ctl_cache_close(&cache);
 	ctl_settings_clear(&o.s);

@@ -13,6 +13,9 @@
  * Files are written atomically (temporary file, fsync, rename), mode 0644,
  * owned by the running user (root under systemd), and only when their
  * content changes.  The JWKS written is libpjwt's public serialisation.
+ * A missing destination directory (the first sync into /etc/pam_jwt/) is
+ * created: the last component only, 0755, never through a symlink, and
+ * only under a parent that nobody but root or the running user can write.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,6 +272,100 @@ write_out(const char *cmd, const char *path, const char *data, size_t len,
 	return OUT_OK;
 }
 
+/*
+ * ensure_dir: make sure the directory that will hold path exists.  When it
+ * does not, create it: only its last component (a missing grandparent is an
+ * error), mode 0755 whatever the umask, owned by the running user, through
+ * a descriptor of the parent (mkdirat, then O_NOFOLLOW), so a symlink in
+ * its place is refused rather than followed; and only when the parent is
+ * owned by root or the running user and not group/other-writable (else
+ * someone else could swap the directory under us).  OUT_OK, or OUT_CONFIG
+ * (OUT_FAILURE for no memory) after one "jwtctl: CMD: ..." line.
+ */
+static enum outcome
+ensure_dir(const char *cmd, const char *path)
+{
+	char *c1 = strdup(path), *c2 = NULL, *dir, *parent, *base;
+	enum outcome o = OUT_CONFIG;
+	struct stat st;
+	int pfd = -1, dfd = -1;
+
+	if (c1 == NULL || (c2 = strdup(path)) == NULL) {
+		ctl_err("%s: out of memory", cmd);
+		o = OUT_FAILURE;
+		goto out;
+	}
+	dir = dirname(c1);
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			o = OUT_OK;
+		else
+			ctl_err("%s: cannot write '%s': '%s' is not a directory",
+			    cmd, path, dir);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		ctl_err("%s: cannot use the directory '%s': %s", cmd, dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (lstat(dir, &st) == 0) {     /* a dangling symlink */
+		ctl_err("%s: '%s' is a symbolic link to nowhere; not creating "
+		    "a directory through it", cmd, dir);
+		goto out;
+	}
+	/* dirname(dirname(path)) and basename(dir), on a second copy. */
+	parent = dirname(strcpy(c2, dir));
+	base = dir + strlen(parent);
+	while (*base == '/')
+		base++;
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		ctl_err("%s: cannot create the directory '%s'", cmd, dir);
+		goto out;
+	}
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		ctl_err("%s: cannot create '%s': its parent '%s': %s (only the "
+		    "last directory is created)", cmd, dir, parent,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(pfd, &st) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		ctl_err("%s: not creating '%s': its parent '%s' is writable by "
+		    "others or not owned by root", cmd, dir, parent);
+		goto out;
+	}
+	if (mkdirat(pfd, base, 0755) != 0 && errno != EEXIST) {
+		ctl_err("%s: cannot create the directory '%s': %s", cmd, dir,
+		    strerror(errno));
+		goto out;
+	}
+	/* Whatever is there now (ours, or a racing creator's) must be a real
+	 * directory; the umask may have narrowed ours. */
+	if ((dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fstat(dfd, &st) != 0) {
+		ctl_err("%s: cannot use the directory '%s': %s", cmd, dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (st.st_uid == geteuid() && (st.st_mode & 07777) != 0755 &&
+	    fchmod(dfd, 0755) != 0) {
+		ctl_err("%s: cannot chmod 0755 '%s': %s", cmd, dir,
+		    strerror(errno));
+		goto out;
+	}
+	o = OUT_OK;
+ out:
+	if (dfd >= 0)
+		close(dfd);
+	if (pfd >= 0)
+		close(pfd);
+	free(c1);
+	free(c2);
+	return o;
+}
+
 /* The revoked list lives next to the issuer: ISSUER/revoked. */
 static char *
 revoked_url(const char *issuer)
@@ -393,6 +491,10 @@ cmd_sync(int argc, char **argv)
 		    &rlen, &nrev)) != OUT_OK)
 			goto out;
 	}
+	if ((o = ensure_dir(cmd, sc.jwks_out)) != OUT_OK ||
+	    (sc.revoked_out != NULL &&
+	    (o = ensure_dir(cmd, sc.revoked_out)) != OUT_OK))
+		goto out;
 	if ((o = write_out(cmd, sc.jwks_out, jwks, strlen(jwks), &changed)) !=
 	    OUT_OK)
 		goto out;

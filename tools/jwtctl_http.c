@@ -247,7 +247,14 @@ net_error(const char *cmd, const char *url, CURLcode rc, const char *errbuf,
 		    "?");
 		return OUT_CONFIG;
 	case CURLE_SSL_CONNECT_ERROR:
-		ctl_err("%s: TLS handshake with %s failed: %s", cmd, shown, why);
+		/* OpenSSL's words for an answer that is not TLS at all (an
+		 * HTTP server's "HTTP/1.1 400" read as a TLS record). */
+		ctl_err("%s: TLS handshake with %s failed: %s%s", cmd, shown, why,
+		    strstr(why, "wrong version number") != NULL ||
+		    strstr(why, "packet length too long") != NULL ||
+		    strstr(why, "record layer failure") != NULL ?
+		    " (the server does not speak TLS on that port; is it "
+		    "http://?)" : "");
 		break;
 	case CURLE_OUT_OF_MEMORY:
 		ctl_err("%s: out of memory", cmd);
@@ -537,6 +544,19 @@ ctl_issuer_error(const char *cmd, const char *what, const char *url,
 
 /* ---- RFC 8414 discovery -------------------------------------------------- */
 
+/* Are a and b the same but for one trailing '/' on either? */
+static int
+only_trailing_slash_differs(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na == nb + 1 && a[nb] == '/')
+		return strncmp(a, b, nb) == 0;
+	if (nb == na + 1 && b[na] == '/')
+		return strncmp(a, b, na) == 0;
+	return 0;
+}
+
 /*
  * The metadata URL: "/.well-known/oauth-authorization-server" between the
  * host and the issuer's path (RFC 8414 section 3.1).
@@ -625,6 +645,18 @@ ctl_discover(const char *cmd, const struct ctl_transport *t,
 	}
 	/* RFC 8414 section 3.3: the issuer must be exactly the one asked. */
 	iss = json_string_value(json_object_get(j, "issuer"));
+	if (iss != NULL && strcmp(iss, issuer) != 0 &&
+	    only_trailing_slash_differs(iss, issuer)) {
+		/* Not normalised: an issuer's identifier is compared exactly
+		 * (the tokens' iss, pam_jwt's issuer=), and some issuers'
+		 * identifiers do end in '/'.  Say which one to use. */
+		ctl_err("%s: the issuer's identifier is '%s', not '%s' (a "
+		    "trailing slash differs; it must match exactly): use "
+		    "--issuer %s", cmd, ctl_printable(iss, a, sizeof(a)),
+		    ctl_printable(issuer, b, sizeof(b)), a);
+		o = OUT_USAGE;
+		goto out;
+	}
 	if (iss == NULL || strcmp(iss, issuer) != 0) {
 		ctl_err("%s: the metadata names issuer '%s', not '%s'", cmd,
 		    ctl_printable(iss != NULL ? iss : "", a, sizeof(a)),

@@ -140,12 +140,15 @@ tty_prompt(const char *prompt, char *buf, size_t cap, size_t *ret_len)
 }
 
 /*
- * Get the new password into pw (PW_MAX + 2 bytes).  Returns EX_OK with
- * *ret_len, or the exit status after printing why.
+ * Get the new password for user name (already checked: a valid user name)
+ * into pw (PW_MAX + 2 bytes); the terminal prompts name the user, as
+ * passwd(1) does.  Returns EX_OK with *ret_len, or the exit status after
+ * printing why.
  */
 static int
-get_password(int from_stdin, char *pw, size_t *ret_len)
+get_password(const char *name, int from_stdin, char *pw, size_t *ret_len)
 {
+	char p1[128], p2[128];
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct sigaction sa, old[4];
 	char *again = NULL;
@@ -176,8 +179,10 @@ get_password(int from_stdin, char *pw, size_t *ret_len)
 		ctl_err("out of memory");
 		goto restore;
 	}
-	if ((r = tty_prompt("New password: ", pw, PW_MAX + 2, &len)) < 0 ||
-	    tty_prompt("Retype new password: ", again, PW_MAX + 2, &len2) < 0) {
+	snprintf(p1, sizeof(p1), "New password for %.64s: ", name);
+	snprintf(p2, sizeof(p2), "Retype new password for %.64s: ", name);
+	if ((r = tty_prompt(p1, pw, PW_MAX + 2, &len)) < 0 ||
+	    tty_prompt(p2, again, PW_MAX + 2, &len2) < 0) {
 		ctl_err("cannot read the password from the terminal");
 		goto restore;
 	}
@@ -435,7 +440,7 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		ctl_err("out of memory");
 		goto out;
 	}
-	if ((rc = get_password(from_stdin, pw, &pwlen)) != EX_OK)
+	if ((rc = get_password(name, from_stdin, pw, &pwlen)) != EX_OK)
 		goto out;
 	rc = EX_ERROR;
 	if (hash_password(pw, &hash) != 0) {
@@ -467,8 +472,13 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		    (long)st.st_uid, (long)st.st_gid, strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "jwtctl: %s user %s in %s\n",
-	    replaced ? "changed the password of" : "added", name, path);
+	/* Success is not an error: stdout, no "jwtctl:" prefix. */
+	if (printf("%s %s in %s\n", replaced ? "Changed the password of" :
+	    "Added user", name, path) < 0 || fflush(stdout) != 0) {
+		ctl_err("%s: written, but cannot report it: %s", path,
+		    strerror(errno));
+		goto out;
+	}
 	rc = EX_OK;
  out:
 	if (pw != NULL)

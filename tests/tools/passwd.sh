@@ -77,7 +77,7 @@ ok "511-byte password verifies" verify carol "$(head -c 511 /dev/zero | tr '\0' 
 printf 'S3cret-Out\n' | "$JWTCTL" passwd --file "$U" --password-stdin dave >"$TMPDIR_T/out" 2>&1
 check "password not printed" sh -c "! grep -q S3cret-Out '$TMPDIR_T/out'"
 check "hash not printed" sh -c "! grep -q '\\\$y\\\$' '$TMPDIR_T/out'"
-check "one status line" grep -q 'added user dave' "$TMPDIR_T/out"
+check "one status line" grep -q 'Added user dave' "$TMPDIR_T/out"
 
 # A malformed file is refused with file:line and left alone.
 printf 'alice:$y$j9T$abc$def\nBAD LINE\n' > "$TMPDIR_T/bad"
@@ -139,9 +139,11 @@ def until(marker):
             break
         out += chunk
     return marker in out
-ok = until(b"New password: ")
+# The prompts name the user, as passwd(1) does.
+p1 = ("New password for %s: " % name).encode()
+ok = until(p1)
 os.write(fd, first.encode() + b"\n")
-ok = ok and until(b"Retype new password: ")
+ok = ok and until(("Retype new password for %s: " % name).encode())
 os.write(fd, second.encode() + b"\n")
 until(b"\x00never")
 for _ in range(200):        # up to 20 s for the child to exit
@@ -154,7 +156,7 @@ else:
     ok = False
     _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
-if not ok or first.encode() in out.split(b"New password: ", 1)[-1]:
+if not ok or first.encode() in out.split(p1, 1)[-1]:
     sys.exit(99)       # a prompt was missing, or the password was echoed
 sys.exit(os.waitstatus_to_exitcode(st))
 EOF
