@@ -88,8 +88,9 @@ e2e_init
 plan 31
 
 UNITDIR=/lib/systemd/system
-ok "installed: pam_jwt.so, jwt-issuerd, jwtctl, units, man pages" sh -c "
+ok "installed: pam_jwt.so, jwt-issuerd, jwtctl, units, man pages, /etc/pam_jwt" sh -c "
 	[ -n '$PAM_JWT_SO' ] && [ -x /usr/sbin/jwt-issuerd ] && [ -x /usr/bin/jwtctl ] &&
+	grep -qx /etc/pam_jwt '$D/files' && [ -d /etc/pam_jwt ] &&
 	[ -f $UNITDIR/jwt-issuerd.service ] && [ -f $UNITDIR/jwt-issuerd.socket ] &&
 	[ -f /usr/share/man/man8/pam_jwt.8.gz ] && [ -f /usr/share/man/man8/jwt-issuerd.8.gz ]"
 
