@@ -31,8 +31,8 @@
 # pam_syslog writes to /dev/log.  e2e_syslog_start binds a small receiver
 # (syslog-capture.py) at a socket of this suite's own, $E2E_DIR/log.sock, and
 # sshd runs in a private mount namespace whose /dev is a fresh tmpfs holding
-# symlinks to the host's devices (an rbind of /dev under $E2E_DIR/hostdev)
-# and /dev/log -> that socket.  The host's /dev/log is never created,
+# symlinks to the host's devices (an rbind of /dev under $E2E_DIR/host-dev)
+# and /dev/log -> that socket; /run likewise, with a /run/sshd of its own.  The host's /dev/log is never created,
 # removed or mounted over, so any number of suites (and a host syslog
 # daemon) can run at once under `make -j`: nothing another suite does to
 # /dev/log can take our capture away.  (A bind mount over the host's
@@ -63,7 +63,6 @@ SSHD_LOG=
 _e2e_syslog_pid=
 _e2e_syslog_sock=
 _e2e_ns=
-_e2e_made_run_sshd=
 _e2e_user_made=
 _e2e_pam_made=
 
@@ -99,7 +98,6 @@ e2e_cleanup() {
 		userdel "$E2E_USER" 2>/dev/null || diag "userdel $E2E_USER failed"
 		_e2e_user_made=
 	fi
-	[ -n "$_e2e_made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"
 	return 0
 }
@@ -131,11 +129,21 @@ _e2e_ns_ok() {
 	return $rc
 }
 
+# Decide once per suite: _e2e_ns becomes yes or no.
+_e2e_ns_decide() {
+	[ -z "$_e2e_ns" ] || return 0
+	if [ -z "${E2E_NO_NAMESPACE:-}" ] && _e2e_ns_ok; then
+		_e2e_ns=yes
+	else
+		_e2e_ns=no
+	fi
+}
+
 e2e_syslog_start() {
 	E2E_SYSLOG=$E2E_DIR/syslog
 	: > "$E2E_SYSLOG"
-	if [ -z "${E2E_NO_NAMESPACE:-}" ] && _e2e_ns_ok; then
-		_e2e_ns=1
+	_e2e_ns_decide
+	if [ "$_e2e_ns" = yes ]; then
 		_e2e_syslog_sock=$E2E_DIR/log.sock
 	else
 		# No namespaces: one suite at a time owns the host's /dev/log.
@@ -175,30 +183,46 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
-# Run in sshd's private mount namespace: HOSTDEV SOCKET COMMAND...
-# /dev becomes a tmpfs of symlinks into an rbind of the host's /dev, plus
-# /dev/log -> SOCKET.  Devices keep working (open follows the links; ptys
-# come from the host's /dev/pts), and /dev/log is ours alone.
+# Run in sshd's private mount namespace: DIR SOCKET COMMAND...
+# /dev and /run become tmpfs directories of symlinks into rbinds of the
+# host's (under DIR/host-dev, DIR/host-run), plus /dev/log -> SOCKET and an
+# empty /run/sshd (sshd's privilege separation directory) of our own.
+# Devices keep working (open follows the links; ptys come from the host's
+# /dev/pts).  Nothing another suite creates or removes in the host's /dev or
+# /run (its receiver at /dev/log, the /run/sshd it made) can reach us: an
+# unlink in the host's namespace would detach a mount over that very file,
+# but these mounts sit on /dev and /run themselves.
 _e2e_ns_script='set -e
-hostdev=$1 sock=$2
+dir=$1 sock=$2
 shift 2
-mkdir -p "$hostdev"
-mount --rbind /dev "$hostdev"
-mount -t tmpfs -o mode=0755,nosuid pjwt-e2e-dev /dev
-for f in "$hostdev"/*; do
-	n=${f##*/}
-	[ "$n" != log ] || continue
-	if [ -L "$f" ]; then ln -s "$(readlink "$f")" "/dev/$n"
-	elif [ -e "$f" ]; then ln -s "$f" "/dev/$n"
-	fi
-done
+private() {  # PATH SKIP: PATH becomes a tmpfs of links to the host copy
+	h=$dir/host-${1#/}
+	mkdir -p "$h"
+	mount --rbind "$1" "$h"
+	mount -t tmpfs -o mode=0755,nosuid pjwt-e2e "$1"
+	for f in "$h"/* "$h"/.[!.]* "$h"/..?*; do
+		n=${f##*/}
+		[ "$n" != "$2" ] || continue
+		if [ -L "$f" ]; then ln -s "$(readlink "$f")" "$1/$n"
+		elif [ -e "$f" ]; then ln -s "$f" "$1/$n"
+		fi
+	done
+}
+private /dev log
+private /run sshd
 [ -z "$sock" ] || ln -s "$sock" /dev/log
+mkdir -m 0755 /run/sshd
 exec "$@"'
 
 sshd_start() {
 	local line i=0
-	if [ ! -d /run/sshd ]; then
-		mkdir -m 0755 /run/sshd && _e2e_made_run_sshd=1
+	_e2e_ns_decide
+	# Without a namespace sshd needs the host's /run/sshd: made when
+	# missing and left there (as openssh-server's tmpfiles.d would make
+	# it), since another suite's sshd may be using it by the time we end.
+	if [ "$_e2e_ns" = no ] && [ ! -d /run/sshd ]; then
+		mkdir -m 0755 /run/sshd 2>/dev/null || [ -d /run/sshd ] ||
+		    fail "cannot make /run/sshd"
 	fi
 	[ -f "$E2E_DIR/host_key" ] ||
 		ssh-keygen -q -t ed25519 -N '' -f "$E2E_DIR/host_key" || fail "ssh-keygen"
@@ -224,11 +248,11 @@ sshd_start() {
 		for line in "$@"; do echo "$line"; done
 	} > "$E2E_DIR/sshd_config"
 	: > "$SSHD_LOG"
-	if [ -n "$_e2e_ns" ]; then
+	if [ "$_e2e_ns" = yes ]; then
 		# unshare makes the new namespace's mounts private (its
 		# default), so none of this is seen by the host; sh execs sshd,
 		# so $! is sshd's PID.
-		unshare -m sh -c "$_e2e_ns_script" sh "$E2E_DIR/hostdev" \
+		unshare -m sh -c "$_e2e_ns_script" sh "$E2E_DIR" \
 		    "$_e2e_syslog_sock" "$E2E_DIR/$E2E_SERVICE" -D \
 		    -f "$E2E_DIR/sshd_config" -E "$SSHD_LOG" &
 	else

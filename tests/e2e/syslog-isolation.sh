@@ -4,7 +4,8 @@
 # `make -j2` lost each other's log lines).
 #
 # A "peer" (another suite, or an older copy of this harness) binds its own
-# receiver at the host's /dev/log and removes it again while our sshd runs.
+# receiver at the host's /dev/log, and makes /run/sshd, and removes both
+# again while our sshd runs.
 # Our capture must be unaffected: pam_jwt's line for a login after the peer
 # has gone still reaches $E2E_SYSLOG, the peer sees none of our lines, and
 # the host's /dev/log is never created or removed by the harness itself.
@@ -43,6 +44,12 @@ if [ "$host_devlog_before" = absent ]; then
 	while ! grep -q '^ready$' "$PEER_LOG" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 fi
 
+peer_run_sshd=
+if [ ! -e /run/sshd ]; then
+	mkdir -m 0755 /run/sshd && peer_run_sshd=1
+	at_exit '[ -z "$peer_run_sshd" ] || rmdir /run/sshd 2>/dev/null'
+fi
+
 e2e_syslog_start
 sshd_start || { fail "sshd start"; done_testing; }
 
@@ -58,6 +65,9 @@ fi
 if [ -n "$peer_pid" ]; then
 	kill "$peer_pid"; wait "$peer_pid" 2>/dev/null; peer_pid=
 	[ ! -e /dev/log ] || diag "host /dev/log still there"
+fi
+if [ -n "$peer_run_sshd" ]; then
+	rmdir /run/sshd && peer_run_sshd=
 fi
 n_before=$(grep -c 'reason=not_a_jwt' "$E2E_SYSLOG")
 ssh_login password not-a-token-2 true
