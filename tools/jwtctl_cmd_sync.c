@@ -49,6 +49,8 @@ const char help_sync[] =
 	"mode 0644, only when they change.  Both are checked before either is\n"
 	"written: an unreachable issuer, an empty or unparsable JWKS or a\n"
 	"malformed list leaves the old files untouched (and exits non-zero).\n"
+	"A missing destination directory is created (the last component only,\n"
+	"0755, not through a symlink, not under a group/other-writable parent).\n"
 	"\n"
 	"  --config FILE     read issuer, jwks_out, revoked_out, cacert and\n"
 	"                    insecure_http (\"key = value\" lines) from FILE (owned\n"
