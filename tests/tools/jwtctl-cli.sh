@@ -75,7 +75,7 @@ run "$JWTCTL" passwd
 opts_keygen="--alg --bits --kid --format --out --force --help"
 opts_jwks="--alg --help"
 opts_sign="--key --iss --aud --sub --ttl --scope --typ --alg --claims --jti --help"
-opts_verify="--jwks --key --iss --aud --sub --scope --leeway --max-age --typ --alg --help"
+opts_verify="--jwks --key --iss --aud --sub --scope --leeway --max-age --typ --alg --allow-machine --help"
 opts_inspect="--help"
 for c in keygen jwks sign verify inspect; do
 	eval "opts=\$opts_$c"
@@ -343,6 +343,10 @@ expect_invalid "wrong sub" user_mismatch verify --sub root "$tok"
 expect_invalid "missing scope" scope_missing verify --scope admin "$tok"
 expect_invalid "no scope claim at all" scope_missing verify --scope ssh "$(sign)"
 expect_invalid "typ JWT where at+jwt is required" typ_mismatch verify "$(sign --typ JWT)"
+# Machine tokens (gty client_credentials) only with --allow-machine.
+mtok=$(sign --claims '{"gty":"client_credentials"}')
+expect_invalid "machine token refused by default" machine_token verify "$mtok"
+expect_ok "machine token with --allow-machine" verify --allow-machine "$mtok"
 expect_invalid "no typ where at+jwt is required" typ_mismatch verify "$(sign --typ '')"
 expect_invalid "typ at+jwt where JWT is required" typ_mismatch verify --typ JWT "$tok"
 expect_invalid "not yet valid (nbf in the future)" not_yet_valid verify "$(sign --claims "{\"nbf\":$((t + 3600))}")"
