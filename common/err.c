@@ -44,6 +44,7 @@ static const struct {
 	{ PJWT_E_REVOKED, "revoked" },
 	{ PJWT_E_NOT_JWT, "not_a_jwt" },
 	{ PJWT_E_DUPLICATE_KID, "duplicate_kid" },
+	{ PJWT_E_MACHINE_TOKEN, "machine_token" },
 };
 
 const char *

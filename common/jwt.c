@@ -22,6 +22,8 @@
  *    caller) -> malformed.
  *  - scope: missing with required scopes -> scope_missing; not a string
  *    -> malformed.
+ *  - gty (grant type marker): not a string -> malformed; equal to
+ *    client_credentials -> machine_token unless the policy allows it.
  */
 #include "config.h"
 
@@ -49,6 +51,7 @@ struct pjwt_policy {
 	int64_t now;              /* 0: unset */
 	unsigned alg_mask;
 	size_t max_len;
+	int allow_machine;        /* 0: machine tokens refused */
 };
 
 struct pjwt_claims {
@@ -321,6 +324,15 @@ pjwt_policy_set_max_age(pjwt_policy *p, int64_t seconds)
 	return PJWT_OK;
 }
 
+pjwt_err
+pjwt_policy_set_allow_machine(pjwt_policy *p, int allow)
+{
+	if (p == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	p->allow_machine = allow != 0;
+	return PJWT_OK;
+}
+
 /* typ: NULL = any; "" is refused (it would match nothing useful). */
 pjwt_err
 pjwt_policy_set_typ(pjwt_policy *p, const char *typ)
@@ -485,6 +497,28 @@ check_user(const pjwt_policy *p, const json_t *c, const char **ret_user)
 	return PJWT_OK;
 }
 
+/*
+ * Machine tokens: gty (PJWT_CLAIM_GRANT_TYPE) equal to client_credentials
+ * names a token minted for a client, not for a user; refused unless the
+ * policy allows them.  gty of any other string value is a user's token; a
+ * gty that is not a string (or holds a NUL) is malformed, so that no type
+ * trick hides the marker.
+ */
+static pjwt_err
+check_machine(const pjwt_policy *p, const json_t *c)
+{
+	const json_t *v;
+	const char *g;
+
+	if ((v = json_object_get(c, PJWT_CLAIM_GRANT_TYPE)) == NULL)
+		return PJWT_OK;
+	if ((g = json_cstr(v)) == NULL)
+		return PJWT_E_MALFORMED;
+	if (strcmp(g, PJWT_GRANT_CLIENT_CREDENTIALS) == 0 && !p->allow_machine)
+		return PJWT_E_MACHINE_TOKEN;
+	return PJWT_OK;
+}
+
 static pjwt_err
 check_scopes(const pjwt_policy *p, const json_t *c)
 {
@@ -640,6 +674,7 @@ pjwt_verify_ex(const pjwt_keyset *ks, const char *token, size_t len,
 	    (r = check_iss(p, payload)) != PJWT_OK ||
 	    (r = check_aud(p, payload)) != PJWT_OK ||
 	    (r = check_times(p, payload)) != PJWT_OK ||
+	    (r = check_machine(p, payload)) != PJWT_OK ||
 	    (r = check_user(p, payload, &user)) != PJWT_OK ||
 	    (r = check_scopes(p, payload)) != PJWT_OK)
 		goto out;

@@ -45,6 +45,7 @@ typedef enum pjwt_err {
 	PJWT_E_REVOKED = -32,           /* "revoked": jti on the deny list */
 	PJWT_E_NOT_JWT = -33,           /* "not_a_jwt": not shaped like a compact JWS */
 	PJWT_E_DUPLICATE_KID = -34,     /* "duplicate_kid": two keys in a set share a kid */
+	PJWT_E_MACHINE_TOKEN = -35,     /* "machine_token": a client_credentials token, not allowed */
 } pjwt_err;
 
 /*

@@ -69,6 +69,11 @@ pjwt_err pjwt_policy_set_algorithms(pjwt_policy *p, unsigned alg_mask);
 pjwt_err pjwt_policy_set_max_len(pjwt_policy *p, size_t max_len);
 /* The current time, seconds since the epoch (> 0). */
 pjwt_err pjwt_policy_set_now(pjwt_policy *p, int64_t now);
+/*
+ * Machine tokens (PJWT_CLAIM_GRANT_TYPE == PJWT_GRANT_CLIENT_CREDENTIALS):
+ * refused with PJWT_E_MACHINE_TOKEN unless allow is non-zero (default 0).
+ */
+pjwt_err pjwt_policy_set_allow_machine(pjwt_policy *p, int allow);
 
 /*
  * What a front end may log about a token, verified or not: printable ASCII
@@ -86,8 +91,8 @@ typedef struct pjwt_info {
 
 /*
  * pjwt_verify: signature then claims, in this order: typ, iss, aud, exp, nbf,
- * iat (future), max_age, user claim present (string) and equal to the
- * expected user, scopes.  The first failure is returned.  exp is required
+ * iat (future), max_age, machine token (gty), user claim present (string)
+ * and equal to the expected user, scopes.  The first failure is returned.  exp is required
  * (PJWT_E_MISSING_CLAIM).  On success *ret_claims (free with
  * pjwt_claims_free); ret_claims may be NULL to verify only.
  * Wrong types are PJWT_E_MALFORMED: a non-string typ header, iss or scope,

@@ -15,7 +15,7 @@ enum arg_id {
 	A_JWKS, A_KEY, A_ISSUER, A_AUDIENCE, A_USER_CLAIM, A_SCOPE, A_LEEWAY,
 	A_MAX_AGE, A_TYP, A_ALGORITHMS, A_REVOKED, A_REVOKED_OWNER,
 	A_USE_FIRST_PASS,
-	A_TRY_FIRST_PASS, A_PROMPT, A_EXPORT_CLAIMS, A_DEBUG,
+	A_TRY_FIRST_PASS, A_PROMPT, A_EXPORT_CLAIMS, A_DEBUG, A_ALLOW_MACHINE,
 };
 
 static const struct {
@@ -41,6 +41,7 @@ static const struct {
 	{ "prompt", A_PROMPT, ARG_TEXT, PJM_MAX_PROMPT },
 	{ "export_claims", A_EXPORT_CLAIMS, ARG_FLAG, 0 },
 	{ "debug", A_DEBUG, ARG_FLAG, 0 },
+	{ "allow_machine", A_ALLOW_MACHINE, ARG_FLAG, 0 },
 };
 
 void
@@ -203,6 +204,9 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 		break;
 	case A_DEBUG:
 		a->debug = 1;
+		break;
+	case A_ALLOW_MACHINE:
+		a->allow_machine = 1;
 		break;
 	}
 	return 0;

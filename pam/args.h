@@ -37,6 +37,7 @@ struct pjm_args {
 	int try_first_pass;
 	int export_claims;
 	int debug;
+	int allow_machine;         /* allow_machine: client_credentials tokens */
 	unsigned seen;             /* bit per key, to refuse repeats */
 };
 

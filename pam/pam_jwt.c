@@ -50,6 +50,17 @@
 #define PJM_MAX_EXPORT 1024
 
 /*
+ * What PAM_AUTHTOK becomes when a JWT-shaped answer is refused: a value no
+ * password can be (a line break: passwd and every login prompt read one
+ * line; the same trick as sshd's junk password for unknown users).  A
+ * password module stacked after pam_jwt with try_first_pass or
+ * use_first_pass (pam_unix, pam_sss, pam_ldap) takes it instead of asking
+ * "Password:" again and fails: a refused token ends the attempt with its
+ * reason, and the token itself never reaches another module.
+ */
+static const char refused_authtok[] = "\b\n\r\177pam_jwt:token-refused";
+
+/*
  * Lengths at which the paths a token travels cut it: the OpenSSH client
  * sends at most 1023 characters (password and keyboard-interactive), sshd's
  * password method refuses more than 1024, sudo reads 1023, Linux-PAM's
@@ -359,6 +370,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	pjwt_policy *pol = NULL;
 	pjwt_claims *claims = NULL;
 	int retval = PAM_AUTH_ERR, prio = LOG_NOTICE, r, revoked = 0;
+	int jwt_shaped = 0, passed_on = 0;
 	int64_t exp = 0;
 	size_t len = 0, line = 0;
 	uid_t revoked_owner = (uid_t)-1;
@@ -435,18 +447,22 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		if (is_transport_limit(len) && looks_like_cut_jwt(tok, len)) {
 			reason = pjwt_strerror(PJWT_E_TRUNCATED);
 			cause = pjwt_strerror(PJWT_E_NOT_JWT);
+			jwt_shaped = 1;
 			goto out;
 		}
 		/* A password (or sshd's junk password for an unknown user):
-		 * refuse fast; when we asked for it, hand it to the next
-		 * module (pam_unix try_first_pass) as PAM_AUTHTOK. */
+		 * not ours.  PAM_AUTH_ERR (never PAM_IGNORE: under a required
+		 * pam_jwt that could turn into success); when we asked for
+		 * it, hand it to the next module (pam_unix try_first_pass)
+		 * as PAM_AUTHTOK.  Not a refusal: a debug line at most. */
 		reason = pjwt_strerror(PJWT_E_NOT_JWT);
-		prio = LOG_INFO;
+		passed_on = 1;
 		if (answer != NULL &&
 		    (r = pam_set_item(pamh, PAM_AUTHTOK, answer)) != PAM_SUCCESS)
 			retval = r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_AUTH_ERR;
 		goto out;
 	}
+	jwt_shaped = 1;
 
 	if ((e = pjm_load_keyset(a.jwks, a.key, &ks, bad,
 	    sizeof(bad))) != PJWT_OK) {
@@ -475,6 +491,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	    (e = pjwt_policy_set_user(pol, user)) != PJWT_OK ||
 	    (e = pjwt_policy_set_algorithms(pol, a.alg_mask)) != PJWT_OK ||
 	    (e = pjwt_policy_set_max_len(pol, PJM_MAX_TOKEN)) != PJWT_OK ||
+	    (e = pjwt_policy_set_allow_machine(pol, a.allow_machine)) !=
+	    PJWT_OK ||
 	    (e = pjwt_policy_set_now(pol, (int64_t)time(NULL))) != PJWT_OK) {
 		reason = pjwt_strerror(e);
 		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
@@ -566,8 +584,22 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	/* Claims exported before a later step failed do not stay. */
 	if (retval != PAM_SUCCESS && a.export_claims)
 		unexport_claims(pamh);
-	log_attempt(pamh, prio, retval == PAM_SUCCESS ? "accepted" : "refused",
-	    reason, cause, &at);
+	if (passed_on && retval == PAM_AUTH_ERR) {
+		if (a.debug)
+			log_attempt(pamh, LOG_DEBUG, "passed on", reason, NULL,
+			    &at);
+	} else {
+		log_attempt(pamh, prio, retval == PAM_SUCCESS ? "accepted" :
+		    "refused", reason, cause, &at);
+	}
+	/* A refused token ends the attempt: see refused_authtok.  tok may
+	 * point at the old PAM_AUTHTOK, which this frees: not used after. */
+	if (jwt_shaped && retval != PAM_SUCCESS) {
+		tok = NULL;
+		if ((r = pam_set_item(pamh, PAM_AUTHTOK, refused_authtok)) !=
+		    PAM_SUCCESS && retval != PAM_BUF_ERR)
+			retval = PAM_AUTH_ERR;
+	}
 	pjwt_claims_free(claims);
 	pjwt_policy_free(pol);
 	pjwt_keyset_free(ks);

@@ -20,7 +20,8 @@
 const char help_verify[] =
 	"Usage: jwtctl verify (--jwks FILE | --key KEY) --iss ISS --aud AUD [--sub SUB]\n"
 	"                     [--scope SCOPES] [--leeway SECONDS] [--max-age SECONDS]\n"
-	"                     [--typ TYP|any] [--alg LIST] [TOKEN | -]\n"
+	"                     [--typ TYP|any] [--alg LIST] [--allow-machine]\n"
+	"                     [TOKEN | -]\n"
 	"\n"
 	"Verify TOKEN (or one read from stdin when TOKEN is '-' or absent; trailing\n"
 	"whitespace is stripped; at most 64 KiB) exactly as pam_jwt.so does, at the\n"
@@ -43,6 +44,9 @@ const char help_verify[] =
 	"                   typ or none\n"
 	"  --alg LIST       comma-separated algorithms accepted (default: all); with\n"
 	"                   --key and a single algorithm, the key is bound to it\n"
+	"  --allow-machine  accept machine tokens (client_credentials, claim gty),\n"
+	"                   refused by default (machine_token), as pam_jwt's\n"
+	"                   allow_machine\n"
 	"  -h, --help       show this help\n"
 	EXIT_TEXT;
 
@@ -134,6 +138,7 @@ cmd_verify(int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "typ", required_argument, NULL, 'T' },
 		{ "alg", required_argument, NULL, 'A' },
+		{ "allow-machine", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -142,6 +147,7 @@ cmd_verify(int argc, char **argv)
 	const char *arg = NULL, *algs = NULL;
 	long long leeway = 60, max_age = 0;
 	unsigned mask = 0;
+	int allow_machine = 0;
 	pjwt_policy *p = NULL;
 	pjwt_keyset *ks = NULL;
 	pjwt_claims *claims = NULL;
@@ -161,6 +167,7 @@ cmd_verify(int argc, char **argv)
 		case 'S': scope = optarg; break;
 		case 'T': typ = optarg; break;
 		case 'A': algs = optarg; break;
+		case 'M': allow_machine = 1; break;
 		case 'l':
 			if (ctl_parse_num(optarg, 0, LEEWAY_MAX, &leeway) != 0)
 				return ctl_usage(cmd, "--leeway must be a number "
@@ -230,6 +237,10 @@ cmd_verify(int argc, char **argv)
 	}
 	if ((r = pjwt_policy_set_algorithms(p, mask)) != PJWT_OK) {
 		o = setting_error(cmd, "--alg", r);
+		goto out;
+	}
+	if ((r = pjwt_policy_set_allow_machine(p, allow_machine)) != PJWT_OK) {
+		o = setting_error(cmd, "--allow-machine", r);
 		goto out;
 	}
 	if ((r = pjwt_policy_set_now(p, (int64_t)time(NULL))) != PJWT_OK) {

@@ -214,8 +214,9 @@ ctl_key_error(const char *cmd, const char *path, pjwt_err r, pjwt_alg alg)
 		    "(encrypted PEM is not supported)";
 		break;
 	case PJWT_E_WEAK_KEY:
-		why = "key too weak: RSA needs 2048 bits or more, an HMAC "
-		    "secret at least the digest length";
+		why = "key too weak: RSA needs 2048 bits or more and no ROCA "
+		    "fingerprint (CVE-2017-15361), an HMAC secret at least "
+		    "the digest length";
 		break;
 	case PJWT_E_MALFORMED:
 		why = "not valid JSON (or duplicate members)";

@@ -108,7 +108,7 @@ import json,sys; b=json.load(open(sys.argv[1]))
 assert b["token_type"]=="Bearer" and b["expires_in"]==300 and b["scope"]=="api", b
 assert "refresh_token" not in b' "$TMPDIR_T/b"
 AT=$(json access_token <"$TMPDIR_T/b")
-ok "access token verifies with jwtctl (typ at+jwt)" "$JWTCTL" verify --jwks "$TMPDIR_T/jwks" --iss "$URL" --aud api --typ at+jwt "$AT"
+ok "access token verifies with jwtctl (typ at+jwt; a machine token: --allow-machine)" "$JWTCTL" verify --jwks "$TMPDIR_T/jwks" --iss "$URL" --aud api --typ at+jwt --allow-machine "$AT"
 ok "default EdDSA token within the 511-character budget" [ "${#AT}" -le 511 ]
 diag "client_credentials token: ${#AT} characters"
 

@@ -120,8 +120,8 @@ ok "users file and revoked list exist (tmpfiles.d)" sh -c "
 ok "conffiles: jwt-issuerd.conf and pam.d/jwt-issuerd" sh -c "
 	dpkg-query -W -f='\${Conffiles}' jwt-issuerd | grep -q ' /etc/jwt-issuerd/jwt-issuerd.conf ' &&
 	dpkg-query -W -f='\${Conffiles}' jwt-issuerd | grep -q ' /etc/pam.d/jwt-issuerd '"
-ok "pam-auth-update profile shipped but not enabled (common-* unchanged)" sh -c "
-	[ -f /usr/share/pam-configs/pam-jwt ] && grep -qx 'Default: no' /usr/share/pam-configs/pam-jwt &&
+ok "no pam-auth-update profile (per-service examples only), common-* unchanged" sh -c "
+	[ ! -e /usr/share/pam-configs/pam-jwt ] &&
 	! grep -q pam_jwt /etc/pam.d/common-auth && md5sum -c --quiet '$D/pam.md5'"
 ok "installed jwt-issuerd --check accepts the default configuration as its user" \
 	setpriv --reuid=jwt-issuerd --regid=jwt-issuerd --clear-groups \

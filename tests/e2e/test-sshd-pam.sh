@@ -5,13 +5,17 @@
 # `jwtctl sign` logs in and the remote command runs; a 1,000-character token
 # too; a 1,100-character token is cut to 1023 by the ssh client and refused
 # with reason `truncated`; wrong-user, expired, revoked and tampered tokens
-# are refused.  Needs root (skips otherwise); see sshd-lib.sh.
+# are refused.  Then the shipped token-or-password shape (sufficient pam_jwt,
+# pam_unix try_first_pass): a refused token ends the attempt at the one
+# prompt (no second "Password:"), and the password at that prompt logs in
+# without a refusal being logged.  Needs root (skips otherwise); see
+# sshd-lib.sh.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/e2e/sshd-lib.sh"
 
 e2e_init
 [ -x "$JWTCTL" ] || plan_skip "$JWTCTL not built"
-plan 28
+plan 36
 
 ISS=https://issuer.e2e.test
 AUD=ssh
@@ -120,6 +124,61 @@ for m in password keyboard-interactive; do
 	login_refused "$m" "a revoked token" "$revoked" revoked
 	login_refused "$m" "a tampered token" "$tampered" bad_signature
 done
+
+# ---- token or password, asked once (packaging/pam.d/sshd's shape) --------
+# A refused token must end the attempt: before, pam_unix asked "Password:"
+# a second time (sshpass, matching "assword" in both prompts, exits 5 when
+# it sees a second one) and whoever knew the password got in after a
+# failed token.
+E2E_PW="pjwt-e2e-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s:%s\n' "$E2E_USER" "$E2E_PW" | chpasswd || fail "chpasswd"
+e2e_pam_service <<EOF
+auth     sufficient $PAM_JWT_SO $ARGS [prompt=Token or password: ]
+auth     required pam_unix.so try_first_pass
+account  required $PAM_JWT_SO
+account  required pam_permit.so
+session  required pam_permit.so
+password required pam_deny.so
+EOF
+saved_prompt=$E2E_PROMPT
+E2E_PROMPT=assword
+for bad in expired revoked; do
+	eval "tok=\$$bad"
+	before=$(n_log "reason=$bad")
+	ssh_login keyboard-interactive "$tok" 'echo pjwt-e2e-SHOULD-NOT-RUN'
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 5 ] &&
+	    ! grep -q pjwt-e2e-SHOULD-NOT-RUN "$E2E_OUT"; then
+		pass "token or password: $bad token refused at the one prompt (no second prompt)"
+	else
+		fail "token or password: $bad token refused at the one prompt (sshpass exit $rc; 5 = asked again)"
+		sed 's/^/#   /' "$E2E_OUT"
+	fi
+	if e2e_syslog_wait "refused: .* reason=$bad" &&
+	    [ "$(n_log "reason=$bad")" -gt "$before" ]; then
+		pass "token or password: $bad token logged as reason=$bad"
+	else
+		fail "token or password: $bad token logged as reason=$bad"
+	fi
+done
+E2E_PROMPT=$saved_prompt
+refusals=$(n_log "refused: ")
+for m in keyboard-interactive password; do
+	[ $m = keyboard-interactive ] && E2E_PROMPT=assword
+	login_ok "$m" "the password at the token-or-password prompt" "$E2E_PW"
+	E2E_PROMPT=$saved_prompt
+done
+if [ "$(n_log "refused: ")" -eq "$refusals" ] && ! grep -q not_a_jwt "$E2E_SYSLOG"; then
+	pass "a password handed on to pam_unix is not logged as a refusal"
+else
+	fail "a password handed on to pam_unix is not logged as a refusal"
+	grep 'not_a_jwt' "$E2E_SYSLOG" | tail -3 | sed 's/^/#   /'
+fi
+if grep -qF -- "$E2E_PW" "$E2E_SYSLOG" "$SSHD_LOG"; then
+	fail "the password is in a log"
+else
+	pass "the password is in no log"
+fi
 
 # One line per attempt, and never a token in any log.
 accepted=$(n_log "accepted: service=$E2E_SERVICE user=$E2E_USER rhost=127.0.0.1 reason=ok")

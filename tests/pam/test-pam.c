@@ -16,6 +16,7 @@
  *   NAME-suff  auth sufficient pam_jwt + required pam_matrix: token or password
  *   NAME-skip  auth [success=1 default=ignore] pam_jwt + requisite pam_deny
  *              + required pam_permit (Debian's common-auth shape)
+ *   NAME-unix  auth sufficient pam_jwt + required pam_unix try_first_pass
  *   NAME-items auth optional pam_jwt + optional pam_get_items (PAM_AUTHTOK and
  *              the PAM environment become visible); account: pam_jwt alone
  * Every failure case runs under NAME, NAME-suff and NAME-skip.
@@ -107,6 +108,7 @@ static const struct cfg {
 	{ "uclaim", BASE " user_claim=preferred_username" },
 	{ "prompt", BASE " [prompt=JWT please: ]" },
 	{ "debug", BASE " debug" },
+	{ "machine", BASE " allow_machine" },
 	{ "kgw", "jwks=@D/jwks-gw.json issuer=" ISS " audience=" AUD },
 	{ "klink", "jwks=@D/jwks-link.json issuer=" ISS " audience=" AUD },
 	{ "kmiss", "jwks=@D/no-such-jwks.json issuer=" ISS " audience=" AUD },
@@ -147,6 +149,7 @@ static const struct cfg {
 	{ "c-scope", BASE " [scope=ssh  sudo]" },
 	{ "c-issspace", "jwks=@D/jwks.json [issuer=a b] audience=" AUD },
 	{ "c-revowner", BASE " revoked_owner=root" },
+	{ "c-machineval", BASE " allow_machine=1" },
 	{ "c-revowner-unknown", BASE " revoked=@D/revoked.txt "
 	    "revoked_owner=no-such-user-pjwt" },
 };
@@ -364,6 +367,20 @@ write_services(const char *pwmods)
 		    "auth required pam_permit.so\n"
 		    "account required %s %s\n"
 		    "account optional pam_permit.so\n",
+		    pwmods, mod, args, mod, args);
+		write_str(name, body, 0644);
+		free(name);
+		free(body);
+
+		/* pam_unix as the stacks we ship use it: it takes
+		 * PAM_AUTHTOK when set and prompts only otherwise (alice has
+		 * no account here, so it never succeeds). */
+		name = xasprintf("services/%s-unix", cfgs[i].name);
+		body = xasprintf(
+		    "auth required %s/pam_set_items.so\n"
+		    "auth sufficient %s %s\n"
+		    "auth required pam_unix.so try_first_pass\n"
+		    "account required %s %s\n",
 		    pwmods, mod, args, mod, args);
 		write_str(name, body, 0644);
 		free(name);
@@ -860,13 +877,21 @@ refuse3(const char *cfg, const char *answer, int code, const char *reason)
 	r.auth = code;
 	r.acct = -1;
 	run_pam(&r);
-	if (reason != NULL) {
+	if (reason != NULL && strcmp(reason, "not_a_jwt") == 0) {
+		/* A password handed on is not a refusal: no line unless
+		 * debug (the stacks here have none). */
+		if (strstr(r.log, "refused: service=") != NULL ||
+		    strstr(r.log, "not_a_jwt") != NULL)
+			fail_msg("%s: a password was logged as refused:\n%s",
+			    cfg, r.log);
+	} else if (reason != NULL) {
 		char *want = xasprintf("reason=%s", reason);
 
 		assert_log(&r, want);
 		free(want);
 	}
-	if (code != PAM_SERVICE_ERR)
+	if (code != PAM_SERVICE_ERR &&
+	    (reason == NULL || strcmp(reason, "not_a_jwt") != 0))
 		assert_log(&r, "refused: service=");
 	run_free(&r);
 	if (quick)
@@ -1066,8 +1091,23 @@ vg_password_goes_to_next_module(void **state)
 	r.auth = PAM_SUCCESS;
 	r.acct = -1;
 	run_pam(&r);
-	assert_log(&r, "reason=not_a_jwt");
-	assert_log(&r, "SYSLOG(6): refused: service=base-suff");
+	/* Handed on, not refused: no line without debug. */
+	assert_null(strstr(r.log, "refused: service="));
+	assert_null(strstr(r.log, "not_a_jwt"));
+	run_free(&r);
+	r = run1("debug-suff", PASSWORD, PAM_SUCCESS);
+	r.answers[1] = PASSWORD;
+	run_pam(&r);
+	assert_null(strstr(r.log, "refused: service="));
+	assert_log(&r, "SYSLOG(7): passed on: service=debug-suff user=alice "
+	    "rhost=- reason=not_a_jwt");
+	run_free(&r);
+
+	/* pam_unix try_first_pass takes it without asking again. */
+	r = run1("base-unix", PASSWORD, ANY_FAILURE);
+	r.answers[1] = PASSWORD;
+	run_pam(&r);
+	assert_int_equal(r.cs.prompts, 1);
 	run_free(&r);
 
 	r = run1("base-suff", "wrong password", PAM_AUTH_ERR);
@@ -1099,7 +1139,10 @@ vg_token_never_stored(void **state)
 	r = run1("base-items", bad, PAM_SUCCESS);
 	r.env = 1;
 	run_pam(&r);
-	assert_null(env_get(r.envlist, "PAM_AUTHTOK"));
+	/* A refused token is replaced by a value no password can be. */
+	assert_non_null(env_get(r.envlist, "PAM_AUTHTOK"));
+	assert_null(strstr(env_get(r.envlist, "PAM_AUTHTOK"), bad));
+	assert_null(strstr(env_get(r.envlist, "PAM_AUTHTOK"), "eyJ"));
 	run_free(&r);
 	pjwt_str_free(tok);
 	pjwt_str_free(bad);
@@ -1137,7 +1180,7 @@ use_first_pass(void **state)
 	r = run1("ufp", NULL, PAM_AUTH_ERR);
 	run_pam(&r);
 	assert_int_equal(r.cs.prompts, 0);
-	assert_log(&r, "reason=not_a_jwt");
+	assert_null(strstr(r.log, "refused: service="));
 	run_free(&r);
 
 	unsetenv("PAM_AUTHTOK");
@@ -1565,7 +1608,11 @@ vg_conversation_oddities(void **state)
 				fail_msg("case %zu %s: %d (want %d)\n%s", i,
 				    svc, rv, cases[i].code, log);
 			want = xasprintf("reason=%s ", cases[i].reason);
-			if (j == 0 && strstr(log, want) == NULL)
+			if (strcmp(cases[i].reason, "not_a_jwt") == 0) {
+				if (strstr(log, "refused: service=") != NULL)
+					fail_msg("case %zu: a password logged "
+					    "as refused\n%s", i, log);
+			} else if (j == 0 && strstr(log, want) == NULL)
 				fail_msg("case %zu: log lacks %s\n%s", i, want,
 				    log);
 			if (strstr(log, strrchr(tok, '.') + 1) != NULL)
@@ -1577,6 +1624,80 @@ vg_conversation_oddities(void **state)
 		}
 	}
 	pjwt_str_free(tok);
+}
+
+/*
+ * A token that fails verification ends the attempt: no second prompt for
+ * the password module behind a sufficient pam_jwt (or the Debian
+ * [success=1 default=ignore] shape), whose answer would log in.  The token
+ * is not handed on as PAM_AUTHTOK either.
+ */
+static void
+vg_failed_token_ends_attempt(void **state)
+{
+	char *bob = token("{\"sub\":\"bob\"}");
+	char *old = token_ex("ed.pem", "at+jwt", NULL), *cut;
+	static const char *const svcs[] = { "base-unix", "debug-unix" };
+	struct run r;
+	size_t i;
+
+	(void)state;
+	cut = strdup(old);
+	assert_non_null(cut);
+	/* One signature character changed: a bad signature. */
+	cut[strlen(cut) - 10] = cut[strlen(cut) - 10] == 'A' ? 'B' : 'A';
+	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+		r = run1(svcs[i], bob, ANY_FAILURE);
+		r.answers[1] = PASSWORD;
+		r.answers[2] = PASSWORD;
+		run_pam(&r);
+		assert_int_not_equal(r.auth_rv, PAM_SUCCESS);
+		assert_int_equal(r.cs.prompts, 1);
+		assert_log(&r, "refused: service=");
+		assert_log(&r, "reason=user_mismatch");
+		run_free(&r);
+
+		r = run1(svcs[i], cut, ANY_FAILURE);
+		r.answers[1] = PASSWORD;
+		run_pam(&r);
+		assert_int_not_equal(r.auth_rv, PAM_SUCCESS);
+		assert_int_equal(r.cs.prompts, 1);
+		assert_log(&r, "reason=bad_signature");
+		run_free(&r);
+	}
+	/* use_first_pass: a refused token in PAM_AUTHTOK is replaced. */
+	setenv("PAM_AUTHTOK", bob, 1);
+	r = run1("ufp-items", NULL, PAM_SUCCESS);
+	r.env = 1;
+	run_pam(&r);
+	unsetenv("PAM_AUTHTOK");
+	assert_non_null(env_get(r.envlist, "PAM_AUTHTOK"));
+	assert_null(strstr(env_get(r.envlist, "PAM_AUTHTOK"), "eyJ"));
+	run_free(&r);
+	pjwt_str_free(bob);
+	pjwt_str_free(old);
+	free(cut);
+}
+
+/*
+ * Machine tokens (gty client_credentials, minted for a client without a
+ * user's login) are refused unless allow_machine is given.
+ */
+static void
+vg_machine_token(void **state)
+{
+	char *m = token("{\"gty\":\"client_credentials\"}");
+	char *u = token("{\"gty\":\"password\"}");
+
+	(void)state;
+	refuse3("base", m, PAM_AUTH_ERR, "machine_token");
+	refuse3("scope", m, PAM_AUTH_ERR, "machine_token");
+	accept3("base", u);
+	accept3("machine", m);
+	accept3("machine", u);
+	refuse3("c-machineval", m, PAM_SERVICE_ERR, NULL);
+	pjwt_str_free(m);
+	pjwt_str_free(u);
 }
 
 static void
@@ -2161,6 +2282,8 @@ run_all(void)
 		T(vg_password_goes_to_next_module),
 		T(vg_token_never_stored),
 		T(vg_junk_and_empty),
+		T(vg_failed_token_ends_attempt),
+		T(vg_machine_token),
 		T(use_first_pass),
 		T(try_first_pass),
 		T(vg_export_claims),

@@ -97,7 +97,7 @@ test_err_names(void **state)
 	int e, i, n = 0;
 
 	(void)state;
-	for (e = 0; e >= (int)PJWT_E_DUPLICATE_KID; e--) {
+	for (e = 0; e >= (int)PJWT_E_MACHINE_TOKEN; e--) {
 		const char *s = pjwt_strerror((pjwt_err)e);
 		pjwt_err back = PJWT_OK;
 		const char *c;
@@ -113,7 +113,7 @@ test_err_names(void **state)
 		assert_int_equal(back, e);
 		assert_int_equal(pjwt_err_from_name(s, NULL), 0);
 	}
-	assert_int_equal(n, 35);
+	assert_int_equal(n, 36);
 	/* names the front ends, logs and docs rely on */
 	assert_string_equal(pjwt_strerror(PJWT_OK), "ok");
 	assert_string_equal(pjwt_strerror(PJWT_E_NOMEM), "nomem");
@@ -130,9 +130,11 @@ test_err_names(void **state)
 	assert_string_equal(pjwt_strerror(PJWT_E_IO), "io_error");
 	assert_string_equal(pjwt_strerror(PJWT_E_DUPLICATE_KID),
 	    "duplicate_kid");
+	assert_string_equal(pjwt_strerror(PJWT_E_MACHINE_TOKEN),
+	    "machine_token");
 	/* unknown values */
 	assert_string_equal(pjwt_strerror((pjwt_err)1), "unknown_error");
-	assert_string_equal(pjwt_strerror((pjwt_err)-35), "unknown_error");
+	assert_string_equal(pjwt_strerror((pjwt_err)-36), "unknown_error");
 	assert_string_equal(pjwt_strerror((pjwt_err)INT_MIN), "unknown_error");
 	{
 		pjwt_err back = PJWT_E_IO;

@@ -803,6 +803,57 @@ test_scopes(void **state)
 	pjwt_policy_free(p);
 }
 
+/* ---- machine tokens (client_credentials) ------------------------------------ */
+
+/*
+ * A token the issuer minted for a client without a user (gty
+ * client_credentials) is refused by default whatever its sub says; a policy
+ * that allows machine tokens accepts it.  gty of another value is a user's
+ * token; gty of a wrong type fails closed.
+ */
+static void
+test_machine_token(void **state)
+{
+	pjwt_policy *p = policy();
+	(void)state;
+
+	assert_string_equal(pjwt_strerror(PJWT_E_MACHINE_TOKEN),
+	    "machine_token");
+	assert_pjwt(vx(",\"" PJWT_CLAIM_GRANT_TYPE "\":\""
+	    PJWT_GRANT_CLIENT_CREDENTIALS "\""), PJWT_E_MACHINE_TOKEN);
+	/* Before the user check: the reason names what it is. */
+	assert_pjwt(pjwt_policy_set_user(p, "bob"), PJWT_OK);
+	{
+		char *b = payload(",\"gty\":\"client_credentials\"");
+
+		assert_pjwt(vp(p, b), PJWT_E_MACHINE_TOKEN);
+		free(b);
+	}
+	pjwt_policy_free(p);
+	p = policy();
+	assert_pjwt(vx(",\"gty\":\"password\""), PJWT_OK);
+	assert_pjwt(vx(",\"gty\":\"refresh_token\""), PJWT_OK);
+	assert_pjwt(vx(",\"gty\":\"Client_Credentials\""), PJWT_OK);
+	assert_pjwt(vx(",\"gty\":1"), PJWT_E_MALFORMED);
+	assert_pjwt(vx(",\"gty\":null"), PJWT_E_MALFORMED);
+	assert_pjwt(vx(",\"gty\":[\"client_credentials\"]"), PJWT_E_MALFORMED);
+	assert_pjwt(vx(",\"gty\":\"client_credentials\\u0000\""),
+	    PJWT_E_MALFORMED);
+	/* Allowed: accepted, and the setter is a plain switch. */
+	assert_pjwt(pjwt_policy_set_allow_machine(NULL, 1),
+	    PJWT_E_INVALID_ARGUMENT);
+	assert_pjwt(pjwt_policy_set_allow_machine(p, 1), PJWT_OK);
+	{
+		char *b = payload(",\"gty\":\"client_credentials\"");
+
+		assert_pjwt(vp(p, b), PJWT_OK);
+		assert_pjwt(pjwt_policy_set_allow_machine(p, 0), PJWT_OK);
+		assert_pjwt(vp(p, b), PJWT_E_MACHINE_TOKEN);
+		free(b);
+	}
+	pjwt_policy_free(p);
+}
+
 /* ---- order, payload, policy bounds ---------------------------------------- */
 
 static void
@@ -1350,6 +1401,7 @@ main(void)
 		cmocka_unit_test(test_time_extremes),
 		cmocka_unit_test(test_user_claim),
 		cmocka_unit_test(test_scopes),
+		cmocka_unit_test(test_machine_token),
 		cmocka_unit_test(test_check_order),
 		cmocka_unit_test(test_payload_json),
 		cmocka_unit_test(test_policy_alg_and_size),

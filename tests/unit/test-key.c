@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include "pjwt_b64.h"
@@ -1229,6 +1230,269 @@ test_jwk_okp(void **state)
 	pjwt_key_free(k);
 }
 
+/* ---- ROCA (CVE-2017-15361) --------------------------------------------- */
+
+/*
+ * Wycheproof testvectors/json_web_key_test.json, group "jws_rsa_roca_key",
+ * tcId 7 "rejectsKeyWithRocaVulnerability" (C2SP/wycheproof): a 2048-bit
+ * RSA key made by an Infineon RSALib, its public and private JWK, and a JWS
+ * over "foo" that verifies under it.  Copied verbatim (members reordered).
+ */
+#define ROCA_PUB_MEMBERS "{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"kid-rsa-roca-sign\",\"e\":\"AQAB\",\"n\":\"" \
+	    "AanFpofbj7KjD4Lf-N2hVMKR7yewSyXhhbirIMTGpfYEhZ_lnt5UoK98DnKI" \
+	    "gArXGTu3MaW_HhFw16HGaTDUHqPrId7fe4r11CqRw09yBFuW79V8sYIwHdzC" \
+	    "aWflUI6auImYbVfoN9_nD5n8N8SY9DwXw7mwZM9wREPXoDPgOoIWl6q_MPsp" \
+	    "7n0zs3Z5ZaiQWOOzl1S9OhwAfSiiOwz6efnXEaxuTEtPd7BjSx7NaFka8Dx9" \
+	    "U7YqXy2RFj1O9PjyaDGuRh7YXsX3iMUSP_wSyHQg_c_qHRtKUsNSGCT7OZg0" \
+	    "hzm2KphtjnayKJvC64vAbROBR4Ubg6Bxg9IQVZ-QYyE" \
+	    "\""
+static const char roca_pub_jwk[] = ROCA_PUB_MEMBERS "}";
+static const char roca_priv_jwk[] = ROCA_PUB_MEMBERS
+	    ",\"d\":\""
+	    "NGpEqgz5j8BLNI1mEcK-sIVOr9AgMDWnRKisjAz4eWTtHlYiTLSWY4QeMzNi"
+	    "r_LzBEr1LbZteTAvG5dVc9FpRDy6Grngd6bzy5nONYWPy8a1F88V-zT5OCgm"
+	    "2cd9N1EMzsOZEm1gE4xae1Z1dxptVsiGK-HvRypG_SMacch063aSDM46Asva"
+	    "o8PjqWGy-ZGwnaprx5ME4ZWRMKtov8BVMvkrs1KeM7TtjMg27hvreTueu8fb"
+	    "gNc9U93S2sWjw_4YvS72idsM95e-MCNwhKkrfufNhc5-8-pxD6cbiu8BnG4g"
+	    "R0vuQUNJFx16BsskC7JgOwEUhUg1Q0pYYj3DA54OwQ"
+	    "\""
+	    ",\"p\":\""
+	    "ARXNC8pC9mwATep-hd8UJIPF-zxRT3SLSo-oqcfvsfxh31YwlKtfIx7TZgXY"
+	    "1Zqva9zzxJZYxR1XrJp3M0Ny5yRSz04EE7tOjSC3-vR2oIGtkWPFUUF4VpEw"
+	    "rDzqPrZa7JKY-ZJ0qchxLYwzKj7LgEA2HY8l1GBQzHYqqbblMNyF"
+	    "\""
+	    ",\"q\":\""
+	    "AYhb2gXYokQugcoSDcl9jeeqwpccV-1Fv93RTtaFMoDJ5kJipWpmTIuT06ZL"
+	    "Vc0-2FNl9U3HaiNnHgT07Sjnllj2XGBH5tFT-2u8UUby7QEX8I5QRrdCs6FE"
+	    "toIxY-eGZWD5MbF8bwrdE1xuhk7dvxlGcEzsAqWMU1ORoRdCZgzt"
+	    "\""
+	    ",\"dp\":\""
+	    "b2E6rOmUK1Ej7DS2L-6_hSXHyTNAjBWc22RgTg1Ia0xCYygvM1Z9mkpfyVBa"
+	    "tB5JPNlvpGgK_-y7A2NvZkeXbPTWsQzpbFveMZQSRhmZ2ORiOoJORdWdv7Co"
+	    "HfQ9GJfz6gLzbUjhGcBm5qNM-MhWr2gDCfW85LEAiRAp426Y3JE"
+	    "\""
+	    ",\"dq\":\""
+	    "43ITjgYJ8qpfFKuokGAXLe_AQ-brVaF0Wvrlz9eA8kWYFG2o5GgPAW6dZ64O"
+	    "PB-tOZNGQ2NRNNqm_UqaXHb7ofCWlj24ISqk-cw99XoHR_X_vg_tHnktNlRl"
+	    "1E0bU_CFvlRWqUOv_0Uu3ws3EmrbR6ScnwrFcgBJoY0vLBOSovU"
+	    "\""
+	    ",\"qi\":\""
+	    "azvnD35JmJmI6VoGG4J_koriDC-VENRIzJy9P9paHUtk7vVVPWfC2GzsvHXT"
+	    "F1ZrvqYmG-NtYxRkps6AQ8QKio9XbQ7tTnYmbCH9rSXj7yim3A9Rry92_Lsp"
+	    "lWRW2H_EIviYk4XdQY3SpSXCbd30fpVcJRhzF_SJ2ifEIPWd3NA"
+	    "\"" "}";
+static const char roca_jws[] =
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImtpZC1yc2Etcm9jYS1zaWduIn0.Zm9v"
+    ".AF_6dFYBEaaI5OlOehaktwYarwKZwFFeKTNwz9ar6ntNh4k8oeQwiODJqT1"
+    "nnX2KhrWMUc80JJIdaCq3y7wOSmlPrqRgrL5r9xqfQdokirCuynoq4Lbi226"
+    "VlZmijmkyYtSeEbzvkhyjbY8cDQF_c2DMMQG8FBRNJPOSTxi_I75Twj0877G"
+    "-16i3bAWcvFxcNKGQzSQNcp5Lvh15N2I3PDM5W7HaFwPO0drzLR9dsDW9uDC"
+    "qHvMMyshC7rgZdqfXpkaJL8Whn_mUScnLxS7J-2wVt9xKY3LpR97HoanIK-r"
+    "cqYS_eq9hY_65te4qbwPCtQMjipIgIGo9HZrNRomAB1c";
+
+/* An EVP_PKEY from the RSA members of a JWK, built by OpenSSL directly
+ * (libpjwt refuses the key); private when the JWK has d. */
+static EVP_PKEY *
+rsa_pkey_from_jwk(const char *jwk)
+{
+	static const struct { const char *m, *param; } map[] = {
+		{ "n", OSSL_PKEY_PARAM_RSA_N }, { "e", OSSL_PKEY_PARAM_RSA_E },
+		{ "d", OSSL_PKEY_PARAM_RSA_D },
+		{ "p", OSSL_PKEY_PARAM_RSA_FACTOR1 },
+		{ "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
+		{ "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
+		{ "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
+		{ "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
+	};
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *bn[8] = { NULL };
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pkey = NULL;
+	json_t *o = json_loads(jwk, 0, NULL);
+	int sel = EVP_PKEY_PUBLIC_KEY;
+	size_t i;
+
+	assert_non_null(bld);
+	assert_non_null(o);
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *b = json_string_value(json_object_get(o, map[i].m));
+		unsigned char *raw = NULL;
+		size_t len = 0;
+
+		if (b == NULL)
+			continue;
+		if (i == 2)
+			sel = EVP_PKEY_KEYPAIR;
+		assert_pjwt(pjwt_b64url_decode(b, strlen(b), &raw, &len),
+		    PJWT_OK);
+		bn[i] = BN_bin2bn(raw, (int)len, NULL);
+		assert_non_null(bn[i]);
+		free(raw);
+		assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, map[i].param,
+		    bn[i]), 1);
+	}
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	assert_non_null(ctx);
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &pkey, sel, params), 1);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	for (i = 0; i < 8; i++)
+		BN_free(bn[i]);
+	json_decref(o);
+	return pkey;
+}
+
+/*
+ * A public RSA JWK whose modulus has the ROCA fingerprint without being an
+ * RSALib key: bits bits, N = 65537^a mod M + t*M (M the product of the odd
+ * primes up to 167), odd; plus `add` (0 keeps the fingerprint).
+ */
+static char *
+roca_like_jwk(int bits, unsigned long add)
+{
+	static const unsigned char pr[] = { 3, 5, 7, 11, 13, 17, 19, 23, 29,
+		31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
+		103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167 };
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *m = BN_new(), *g = BN_new(), *a = BN_new(), *n = BN_new();
+	BIGNUM *t = BN_new();
+	unsigned char buf[1024];
+	char *b = NULL, *out;
+	size_t i, blen = 0;
+
+	assert_non_null(bc);
+	assert_non_null(t);
+	assert_int_equal(BN_one(m), 1);
+	for (i = 0; i < sizeof(pr); i++)
+		assert_int_equal(BN_mul_word(m, pr[i]), 1);
+	assert_int_equal(BN_set_word(g, 65537), 1);
+	assert_int_equal(BN_set_word(a, 1234567), 1);
+	assert_int_equal(BN_mod_exp(g, g, a, m, bc), 1);   /* 65537^a mod M */
+	/* t random so N = g + t*M has exactly `bits` bits (bounded tries). */
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(BN_rand(t, bits - BN_num_bits(m) + 1,
+		    BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY), 1);
+		assert_int_equal(BN_mul(t, t, m, bc), 1);
+		assert_int_equal(BN_add(n, g, t), 1);
+		if (!BN_is_odd(n))   /* M is odd: adding it keeps the residues */
+			assert_int_equal(BN_add(n, n, m), 1);
+		if (BN_num_bits(n) == bits)
+			break;
+	}
+	assert_int_equal(BN_num_bits(n), bits);
+	assert_int_equal(BN_add_word(n, add), 1);
+	assert_true((size_t)BN_num_bytes(n) <= sizeof(buf));
+	i = (size_t)BN_bn2bin(n, buf);
+	assert_pjwt(pjwt_b64url_encode(buf, i, &b, &blen), PJWT_OK);
+	out = malloc(blen + 64);
+	assert_non_null(out);
+	snprintf(out, blen + 64, "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"%s\"}", b);
+	free(b);
+	BN_free(m);
+	BN_free(g);
+	BN_free(a);
+	BN_free(n);
+	BN_free(t);
+	BN_CTX_free(bc);
+	return out;
+}
+
+static void
+test_roca(void **state)
+{
+	pjwt_keyset *ks = NULL;
+	pjwt_key *k = NULL;
+	EVP_PKEY *pkey;
+	char *s, *pem;
+	int i;
+
+	(void)state;
+	/* The Wycheproof key, every way a key gets in: JWK public and
+	 * private, JWKS, PEM public, private (PKCS#8 and PKCS#1). */
+	JWK_FAILS(roca_pub_jwk, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	JWK_FAILS(roca_pub_jwk, PJWT_ALG_RS256, PJWT_E_WEAK_KEY);
+	JWK_FAILS(roca_priv_jwk, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	s = malloc(sizeof(roca_pub_jwk) + 16);
+	assert_non_null(s);
+	snprintf(s, sizeof(roca_pub_jwk) + 16, "{\"keys\":[%s]}", roca_pub_jwk);
+	assert_pjwt(pjwt_keyset_from_jwks(s, strlen(s), &ks), PJWT_E_WEAK_KEY);
+	assert_null(ks);
+	free(s);
+	pkey = rsa_pkey_from_jwk(roca_pub_jwk);
+	pem = pem_of(pkey, 0, 0);
+	PEM_FAILS(pem, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	assert_pjwt(pjwt_key_load(pem, strlen(pem), PJWT_ALG_RS256, &k),
+	    PJWT_E_WEAK_KEY);
+	assert_null(k);
+	free(pem);
+	EVP_PKEY_free(pkey);
+	pkey = rsa_pkey_from_jwk(roca_priv_jwk);
+	pem = pem_of(pkey, 1, 0);
+	PEM_FAILS(pem, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	free(pem);
+	pem = pem_of(pkey, 1, 1);
+	PEM_FAILS(pem, PJWT_ALG_RS256, PJWT_E_WEAK_KEY);
+	free(pem);
+	/* The vector is what it claims: its JWS verifies under the key
+	 * (OpenSSL directly), so only the load refuses it. */
+	{
+		const char *dot = strrchr(roca_jws, '.');
+		unsigned char *sig = NULL;
+		size_t siglen = 0;
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		assert_non_null(md);
+		assert_pjwt(pjwt_b64url_decode(dot + 1, strlen(dot + 1), &sig,
+		    &siglen), PJWT_OK);
+		assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(),
+		    NULL, pkey), 1);
+		assert_int_equal(EVP_DigestVerify(md, sig, siglen,
+		    (const unsigned char *)roca_jws,
+		    (size_t)(dot - roca_jws)), 1);
+		EVP_MD_CTX_free(md);
+		free(sig);
+	}
+	EVP_PKEY_free(pkey);
+
+	/* The fingerprint, not this one key: other sizes; one off is not. */
+	s = roca_like_jwk(2048, 0);
+	JWK_FAILS(s, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	free(s);
+	s = roca_like_jwk(3072, 0);
+	JWK_FAILS(s, PJWT_ALG_RS256, PJWT_E_WEAK_KEY);
+	free(s);
+	s = roca_like_jwk(4096, 0);
+	JWK_FAILS(s, PJWT_ALG_UNKNOWN, PJWT_E_WEAK_KEY);
+	free(s);
+	s = roca_like_jwk(2048, 2);
+	k = jwk_ok(s, PJWT_ALG_RS256, __LINE__);
+	pjwt_key_free(k);
+	free(s);
+
+	/* Positive control: ordinary RSA keys still load, both halves. */
+	for (i = 0; i < 3; i++) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)(i == 2 ? 3072 : 2048));
+		assert_non_null(pkey);
+		s = rsa_jwk_of(pkey, 0);
+		k = jwk_ok(s, PJWT_ALG_RS256, __LINE__);
+		pjwt_key_free(k);
+		free(s);
+		pem = pem_of(pkey, 1, 0);
+		assert_pjwt(pjwt_key_from_pem(pem, strlen(pem),
+		    PJWT_ALG_RS256, &k), PJWT_OK);
+		pjwt_key_free(k);
+		k = NULL;
+		free(pem);
+		EVP_PKEY_free(pkey);
+	}
+}
+
 static void
 test_jwk_rsa(void **state)
 {
@@ -2079,6 +2343,7 @@ main(void)
 		cmocka_unit_test(test_jwk_ec),
 		cmocka_unit_test(test_jwk_okp),
 		cmocka_unit_test(test_jwk_rsa),
+		cmocka_unit_test(test_roca),
 		cmocka_unit_test(test_jwk_oct),
 		cmocka_unit_test(test_jwk_members),
 		cmocka_unit_test(test_jwk_serialise),
