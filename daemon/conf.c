@@ -286,6 +286,7 @@ issuer_set(struct parse *p, const char *key, const char *v)
 static const char *const http_keys[] = {
 	"listen", "threads", "connection_limit", "per_ip_connection_limit",
 	"connection_timeout", "connection_memory_limit", "tls_cert", "tls_key",
+	"request_timeout",
 	NULL
 };
 
@@ -330,6 +331,13 @@ http_set(struct parse *p, const char *key, const char *v)
 		return set_path(p, &c->tls_cert, key, v);
 	case 7:
 		return set_path(p, &c->tls_key, key, v);
+	case 8:
+		/* Absolute: headers + body, and the response, each get this
+		 * long however slowly the client trickles. */
+		if (!set_num(p, key, v, 1, 3600, &n))
+			return 0;
+		c->request_timeout = (unsigned)n;
+		return 1;
 	default:
 		return 0;
 	}
@@ -994,6 +1002,7 @@ conf_parse(const char *path, uid_t owner, struct conf **ret_conf, char *err,
 	c->connection_limit = 1024;
 	c->per_ip_connection_limit = 64;
 	c->connection_timeout = 30;
+	c->request_timeout = 10;
 	c->connection_memory_limit = 32768;
 	c->backend = PW_BACKEND_FILE;
 	c->max_failures = 5;

@@ -69,6 +69,7 @@ struct conf {
 	unsigned connection_limit;
 	unsigned per_ip_connection_limit;
 	unsigned connection_timeout;
+	unsigned request_timeout;    /* absolute deadline per request, s */
 	size_t connection_memory_limit;
 	char *tls_cert;
 	char *tls_key;

@@ -11,6 +11,25 @@
  * password check holds one worker, never an event thread, and tokens, JWKS
  * and metadata keep flowing while password checks queue.  The queue is
  * bounded: past WORK_QUEUE_MAX waiting jobs the server answers 503.
+ *
+ * Hostile clients.  libmicrohttpd 0.9.75 only has an idle timeout, which a
+ * client resets with every byte (slowloris), and its epoll mode leaves
+ * half-requests that the client closed in CLOSE-WAIT until that timeout.
+ * So: poll mode, and this file tracks every TCP connection (MHD's socket
+ * context, struct sock) and bounds each way of holding one:
+ *   - reading a request (headers + body), an idle keep-alive, sending a
+ *     response the client does not read: request_timeout seconds each,
+ *     absolute, enforced by a reaper thread that shuts the socket down;
+ *   - per client address (IPv4 /32, IPv6 /64): per_ip_connection_limit,
+ *     checked in the accept policy callback;
+ *   - in all: connection_limit; a new client past it evicts the connection
+ *     that has waited longest for a complete request, so the server keeps
+ *     room for new clients instead of refusing them.
+ * Only a suspended connection (a queued password check) is exempt: the
+ * work queue bounds those.
+ * Request framing that a proxy could read differently (two Content-Length
+ * headers, Content-Length with Transfer-Encoding, a coding other than
+ * chunked) is answered 400 and the connection closed (RFC 9112 6.3).
  */
 #include <config.h>
 
@@ -23,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +58,30 @@
 #include "routes.h"
 
 #define WORK_QUEUE_MAX 1024
+/* A chunked body past BODY_MAX is read and dropped up to this much, so the
+ * client gets its 413; past it the connection is cut. */
+#define DISCARD_MAX (1024u * 1024u)
+/* How often the reaper looks for connections past their deadline. */
+#define REAP_INTERVAL_MS 250
+
+enum sock_phase {
+	PH_READING = 0,         /* waiting for (the rest of) a request */
+	PH_BUSY,                /* request complete, handler running/queued */
+	PH_SENDING,             /* response queued, client reading it */
+};
+
+/* One per TCP connection, MHD's socket context; on h->socks under h->slock
+ * from NOTIFY_STARTED to NOTIFY_CLOSED (which MHD calls before it closes
+ * fd, so shutdown(fd) under slock never hits a reused descriptor). */
+struct sock {
+	struct sock *prev, *next;
+	int fd;
+	unsigned char net[8];   /* IPv4 address or IPv6 /64 */
+	size_t netlen;
+	atomic_int phase;
+	_Atomic int64_t since_ms;       /* start of the current phase */
+	int cut;                /* shut down by us, closing */
+};
 
 enum conn_state {
 	CONN_READING = 0,
@@ -54,6 +99,10 @@ struct conn {
 	struct request req;
 	struct response resp;
 	struct conn *next;      /* work queue */
+	struct sock *sock;      /* NULL if untracked */
+	int close_after;        /* add Connection: close */
+	int too_big;            /* chunked body past BODY_MAX: 413 at the end */
+	size_t discarded;
 };
 
 struct http {
@@ -69,12 +118,198 @@ struct http {
 	int stopping;
 	pthread_t *workers;
 	unsigned nworkers;
+
+	/* connection tracking (see struct sock) */
+	pthread_mutex_t slock;
+	pthread_cond_t scond;
+	struct sock *socks;
+	unsigned nsocks;        /* on the list and not cut */
+	unsigned conn_limit, per_net_limit;
+	int64_t deadline_ms;
+	int reaper_stop;
+	int reaper_started;
+	pthread_t reaper;
 };
 
 static int64_t
 now_seconds(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- connection tracking ----------------------------------------------- */
+
+/* The address a per-client limit counts: IPv4 (also ::ffff:a.b.c.d) whole,
+ * IPv6 by its /64, since one host usually holds a whole /64.  Returns 0 for
+ * other families (not limited per address). */
+static size_t
+addr_net(const struct sockaddr *sa, socklen_t len, unsigned char net[8])
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+		memcpy(net, &in->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			memcpy(net, &in6->sin6_addr.s6_addr[12], 4);
+			return 4;
+		}
+		memcpy(net, in6->sin6_addr.s6_addr, 8);
+		return 8;
+	}
+	return 0;
+}
+
+static void
+sock_phase(struct sock *k, enum sock_phase ph)
+{
+	if (k == NULL)
+		return;
+	atomic_store(&k->since_ms, mono_ms());
+	atomic_store(&k->phase, (int)ph);
+}
+
+/* Cut a connection: MHD sees end of file (or an error on write) and closes
+ * it on its next turn.  Called with slock held. */
+static void
+sock_cut(struct http *h, struct sock *k)
+{
+	if (k->cut)
+		return;
+	(void)shutdown(k->fd, SHUT_RDWR);
+	k->cut = 1;
+	h->nsocks--;
+}
+
+/*
+ * accept policy: refuse a client over its per-address cap; past the global
+ * cap, evict the connection that has waited longest for a complete request
+ * (or idled longest), and refuse only if every slot is busy with a request.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http *h = cls;
+	unsigned char net[8];
+	size_t netlen = addr_net(sa, len, net);
+	unsigned same = 0;
+	struct sock *k, *oldest = NULL;
+	enum MHD_Result ok = MHD_YES;
+
+	pthread_mutex_lock(&h->slock);
+	for (k = h->socks; k != NULL; k = k->next) {
+		if (k->cut)
+			continue;
+		if (netlen != 0 && k->netlen == netlen &&
+		    memcmp(k->net, net, netlen) == 0)
+			same++;
+		if (atomic_load(&k->phase) == PH_READING && (oldest == NULL ||
+		    atomic_load(&k->since_ms) < atomic_load(&oldest->since_ms)))
+			oldest = k;
+	}
+	if (netlen != 0 && same >= h->per_net_limit)
+		ok = MHD_NO;
+	else if (h->nsocks >= h->conn_limit) {
+		if (oldest != NULL)
+			sock_cut(h, oldest);
+		else
+			ok = MHD_NO;
+	}
+	pthread_mutex_unlock(&h->slock);
+	return ok;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	struct sock *k = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			return;
+		if ((k = calloc(1, sizeof(*k))) == NULL) {
+			/* Untracked means unbounded: refuse it instead. */
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		k->fd = ci->connect_fd;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL)
+			k->netlen = addr_net(ci->client_addr,
+			    ci->client_addr->sa_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) :
+			    sizeof(struct sockaddr_in), k->net);
+		atomic_init(&k->phase, PH_READING);
+		atomic_init(&k->since_ms, mono_ms());
+		pthread_mutex_lock(&h->slock);
+		k->next = h->socks;
+		if (h->socks != NULL)
+			h->socks->prev = k;
+		h->socks = k;
+		h->nsocks++;
+		pthread_mutex_unlock(&h->slock);
+		*socket_context = k;
+		return;
+	}
+	if (toe != MHD_CONNECTION_NOTIFY_CLOSED || k == NULL)
+		return;
+	pthread_mutex_lock(&h->slock);
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		h->socks = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	if (!k->cut)
+		h->nsocks--;
+	pthread_mutex_unlock(&h->slock);
+	*socket_context = NULL;
+	free(k);
+}
+
+/* The reaper: cut every connection past its absolute deadline. */
+static void *
+reaper_main(void *arg)
+{
+	struct http *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->slock);
+	while (!h->reaper_stop) {
+		int64_t now = mono_ms();
+
+		for (struct sock *k = h->socks; k != NULL; k = k->next)
+			if (!k->cut && atomic_load(&k->phase) != PH_BUSY &&
+			    now - atomic_load(&k->since_ms) > h->deadline_ms)
+				sock_cut(h, k);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&h->scond, &h->slock, &ts);
+	}
+	pthread_mutex_unlock(&h->slock);
+	return NULL;
 }
 
 /* ---- MHD glue ---------------------------------------------------------- */
@@ -152,13 +387,16 @@ send_response(struct conn *c)
 	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate) != MHD_YES) ||
 	    (r->allow != NULL && MHD_add_response_header(mr,
 	    MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES) ||
-	    (atomic_load(&c->h->draining) && MHD_add_response_header(mr,
-	    MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
+	    ((atomic_load(&c->h->draining) || c->close_after) &&
+	    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,
+	    "close") != MHD_YES)) {
 		MHD_destroy_response(mr);
 		return MHD_NO;
 	}
 	ret = MHD_queue_response(c->mc, r->status != 0 ? r->status : 500, mr);
 	MHD_destroy_response(mr);
+	if (ret == MHD_YES)
+		sock_phase(c->sock, PH_SENDING);
 	return ret;
 }
 
@@ -234,20 +472,75 @@ worker_main(void *arg)
 
 /* ---- request handling -------------------------------------------------- */
 
-static int
-content_length_too_large(struct MHD_Connection *mc)
-{
-	const char *v = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-	char *end;
+struct framing {
+	unsigned content_length, transfer_encoding;
+	int bad_length, bad_coding;
+	unsigned long long length;
+};
 
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	/* A malformed length is MHD's to refuse; only a big one is ours. */
-	return errno == ERANGE || (end != v && n > BODY_MAX);
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		const char *p;
+
+		f->content_length++;
+		/* 1*DIGIT, nothing else: no sign, no list, no spaces. */
+		for (p = value; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == value || *p != '\0' || p - value > 12)
+			f->bad_length = 1;
+		else
+			f->length = strtoull(value, NULL, 10);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		/* Only chunked alone: a list or another coding would be read
+		 * differently by the hop in front of us. */
+		if (strcasecmp(value, "chunked") != 0)
+			f->bad_coding = 1;
+	}
+	return MHD_YES;
+}
+
+/*
+ * check_framing: the request line and headers are in; decide whether the
+ * body framing is unambiguous (RFC 9112 6.3): at most one Content-Length,
+ * all digits; Transfer-Encoding only "chunked", once, and never together
+ * with Content-Length.  Returns 0 if fine, else the HTTP status to answer
+ * (400, or 413 for a declared length over BODY_MAX) with *why set.
+ */
+static unsigned
+check_framing(struct MHD_Connection *mc, const char **why)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, count_framing, &f);
+	if (f.content_length > 1) {
+		*why = "more than one Content-Length header";
+		return 400;
+	}
+	if (f.bad_length) {
+		*why = "malformed Content-Length";
+		return 400;
+	}
+	if (f.transfer_encoding > 1 || f.bad_coding) {
+		*why = "unsupported Transfer-Encoding (only chunked)";
+		return 400;
+	}
+	if (f.content_length && f.transfer_encoding) {
+		*why = "Content-Length together with Transfer-Encoding";
+		return 400;
+	}
+	if (f.content_length && f.length > BODY_MAX) {
+		*why = "request body larger than 16 KiB";
+		return 413;
+	}
+	return 0;
 }
 
 static enum MHD_Result
@@ -262,13 +555,23 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (c == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return MHD_NO;
+		const union MHD_ConnectionInfo *ci;
+		const char *why = NULL;
+		unsigned st;
+
 		c->h = h;
 		c->mc = mc;
 		*con_cls = c;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci != NULL)
+			c->sock = ci->socket_context;
 		atomic_fetch_add(&h->inflight, 1);
-		if (content_length_too_large(mc)) {
-			resp_error(&c->resp, 413, "invalid_request",
-			    "request body larger than 16 KiB");
+		if ((st = check_framing(mc, &why)) != 0) {
+			/* The body is not read: the connection cannot carry
+			 * another request. */
+			resp_error(&c->resp, st, "invalid_request", why);
+			c->close_after = 1;
 			c->state = CONN_DONE;
 			return send_response(c);
 		}
@@ -281,9 +584,17 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (*upload_data_size != 0) {
 		char *nb;
 
-		/* Only a chunked body can get here past the cap: drop it. */
-		if (*upload_data_size > BODY_MAX - c->len)
-			return MHD_NO;
+		/* Only a chunked body can get here past the cap: read and
+		 * drop the rest (bounded), then answer 413; MHD cannot queue
+		 * a response in the middle of a body. */
+		if (c->too_big || *upload_data_size > BODY_MAX - c->len) {
+			c->too_big = 1;
+			if (*upload_data_size > DISCARD_MAX - c->discarded)
+				return MHD_NO;
+			c->discarded += *upload_data_size;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
 		if ((nb = malloc(c->len + *upload_data_size + 1)) == NULL)
 			return MHD_NO;
 		if (c->body != NULL)
@@ -298,6 +609,14 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	}
 
 	/* The whole request is in. */
+	sock_phase(c->sock, PH_BUSY);
+	if (c->too_big) {
+		resp_error(&c->resp, 413, "invalid_request",
+		    "request body larger than 16 KiB");
+		c->close_after = 1;
+		c->state = CONN_DONE;
+		return send_response(c);
+	}
 	peer_text(mc, c->peer, sizeof(c->peer));
 	c->req.method = method;
 	c->req.path = url;
@@ -339,10 +658,12 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct http *h = cls;
 	struct conn *c = *con_cls;
 
-	(void)mc;
 	(void)toe;
 	if (c == NULL)
 		return;
+	/* Next: an idle keep-alive or the next request, on a new deadline. */
+	sock_phase(c->sock, PH_READING);
+	(void)mc;
 	*con_cls = NULL;
 	conn_free(c);
 	atomic_fetch_sub(&h->inflight, 1);
@@ -451,6 +772,11 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	h->listen_fd = listen_fd;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
+	pthread_mutex_init(&h->slock, NULL);
+	pthread_cond_init(&h->scond, NULL);
+	h->conn_limit = c->connection_limit;
+	h->per_net_limit = c->per_ip_connection_limit;
+	h->deadline_ms = (int64_t)c->request_timeout * 1000;
 	atomic_init(&h->inflight, 0);
 	atomic_init(&h->draining, 0);
 
@@ -458,7 +784,26 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	if ((fl = fcntl(listen_fd, F_GETFL)) >= 0)
 		(void)fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* Each connection is a descriptor: past RLIMIT_NOFILE accept() fails
+	 * for everyone, so the cap must fit under it (main raised it). */
+	{
+		struct rlimit rl;
+		rlim_t need = (rlim_t)h->conn_limit + h->conn_limit / 8 + 64;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+			unsigned lim = rl.rlim_cur > 128 ?
+			    (unsigned)((rl.rlim_cur - 64) * 8 / 9) : 32;
+			log_warning("connection_limit %u lowered to %u: "
+			    "RLIMIT_NOFILE is %llu", h->conn_limit, lim,
+			    (unsigned long long)rl.rlim_cur);
+			h->conn_limit = lim;
+		}
+	}
+
+	/* poll, not epoll: 0.9.75's epoll mode leaves connections the client
+	 * closed mid-request in CLOSE-WAIT until the idle timeout. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (c->tls_cert_pem != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -472,8 +817,13 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	OPT(MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL);
 	if (threads > 1)
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, c->connection_limit, NULL);
-	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connection_limit, NULL);
+	/* Our cap (h->conn_limit, on_accept) evicts; MHD's refuses, and is
+	 * split between pool threads: leave it room for connections that
+	 * were cut and are still closing.  The per-address cap is on_accept's
+	 * too (IPv6 by /64, which MHD cannot do). */
+	OPT(MHD_OPTION_CONNECTION_LIMIT, h->conn_limit + h->conn_limit / 8 +
+	    8 * (threads > 1 ? threads : 1), NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
 	/* Never left at MHD's default, which is no timeout at all. */
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory_limit, NULL);
@@ -486,7 +836,7 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 	/* The logger goes first, so that MHD reports option errors through it. */
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->d == NULL) {
@@ -494,6 +844,11 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 		goto fail;
 	}
 
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+		log_err("cannot start the reaper thread");
+		goto fail_stop;
+	}
+	h->reaper_started = 1;
 	if ((h->workers = calloc(workers, sizeof(*h->workers))) == NULL)
 		goto fail_stop;
 	for (h->nworkers = 0; h->nworkers < workers; h->nworkers++)
@@ -510,6 +865,8 @@ fail:
 	close(listen_fd);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->slock);
+	pthread_cond_destroy(&h->scond);
 	free(h);
 	return NULL;
 }
@@ -545,10 +902,25 @@ http_drain(struct http *h, unsigned timeout_s)
 		pthread_join(h->workers[i], NULL);
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
+	/* After MHD: it closed (and untracked) every connection by now. */
+	if (h->reaper_started) {
+		pthread_mutex_lock(&h->slock);
+		h->reaper_stop = 1;
+		pthread_cond_broadcast(&h->scond);
+		pthread_mutex_unlock(&h->slock);
+		pthread_join(h->reaper, NULL);
+	}
+	while (h->socks != NULL) {
+		struct sock *k = h->socks;
+		h->socks = k->next;
+		free(k);
+	}
 	if (h->listen_fd >= 0)
 		close(h->listen_fd);
 	free(h->workers);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->slock);
+	pthread_cond_destroy(&h->scond);
 	free(h);
 }
