@@ -138,6 +138,81 @@ t.ok(cut == 10, f"one address holds at most {PER_IP} connections ({cut} of {len(
 for s in socks:
     s.close()
 
+# ---- 2b. the other ways to hold a slot, each with an absolute bound ------
+# (connection_timeout is 30 s: only request_timeout can cut these in time)
+holders = {}
+# a slow body: headers complete, one body byte a second
+s = open_conn("127.3.0.1", b"POST /token HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/x-www-form-urlencoded\r\n"
+              b"Content-Length: 100\r\n\r\n")
+holders["slow body"] = s
+# an idle keep-alive after one answered request
+s = open_conn("127.3.0.2", b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+holders["idle keep-alive"] = s
+# a pipelining client that never reads its (large) responses
+s = socket.socket()
+s.bind(("127.3.0.3", 0))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(5)
+s.connect(("127.0.0.1", iss.port))
+s.setblocking(False)
+req = b"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\n\r\n"
+for _ in range(200):
+    try:
+        s.send(req)
+    except OSError:
+        break
+holders["unread responses"] = s
+t0 = time.monotonic()
+cut_at = {}
+while len(cut_at) < len(holders) and time.monotonic() - t0 < 2 * REQUEST_TIMEOUT + 3:
+    for name, s in holders.items():
+        if name in cut_at:
+            continue
+        if name == "slow body":
+            try:
+                s.send(b"a")
+            except OSError:
+                cut_at[name] = time.monotonic() - t0
+                continue
+        if name == "unread responses":
+            # The client's window is shut, so the server's FIN cannot
+            # reach it: look at the server's end of this connection in
+            # /proc/net/tcp instead (ESTABLISHED = still held).
+            try:
+                with open("/proc/net/tcp") as fh:
+                    info = fh.read().splitlines()[1:]
+            except OSError:
+                info = []
+            cport = "%04X" % s.getsockname()[1]
+            sport = "%04X" % iss.port
+            held = [ln.split()[3] for ln in info
+                    if ln.split()[1].endswith(":" + sport) and
+                    ln.split()[2].endswith(":" + cport)]
+            if held and held[0] != "01":
+                cut_at[name] = time.monotonic() - t0
+            continue
+        if name == "idle keep-alive":
+            try:
+                while True:
+                    d = s.recv(65536)
+                    if d == b"":
+                        cut_at[name] = time.monotonic() - t0
+                        break
+            except BlockingIOError:
+                pass
+            except OSError:
+                cut_at[name] = time.monotonic() - t0
+            continue
+        if closed_by_server(s):
+            cut_at[name] = time.monotonic() - t0
+    time.sleep(1)
+for name in holders:
+    at = cut_at.get(name)
+    t.ok(at is not None and at <= 2 * REQUEST_TIMEOUT + 2,
+         f"{name}: cut by the deadline" + (f" after {at:.1f} s" if at else " (still open)"))
+    holders[name].close()
+
 # ---- 3. connect-send-close --------------------------------------------------
 for i in range(N):
     try:
