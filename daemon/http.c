@@ -173,6 +173,42 @@ addr_net(const struct sockaddr *sa, socklen_t len, unsigned char net[8])
 	return 0;
 }
 
+/* sa as 16 bytes, IPv4 as ::ffff:a.b.c.d; 0 if neither family. */
+static int
+addr16(const struct sockaddr *sa, unsigned char a[16])
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+		memcpy(&a[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return 1;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(a, ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, 16);
+		return 1;
+	}
+	return 0;
+}
+
+/* Is a (16 bytes, see addr16) in one of c's trusted_proxies? */
+static int
+proxy_trusted(const struct conf *c, const unsigned char a[16])
+{
+	for (size_t i = 0; c != NULL && i < c->ntrusted_proxies; i++) {
+		const struct conf_net *n = &c->trusted_proxies[i];
+		unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+		if (memcmp(a, n->addr, full) != 0)
+			continue;
+		if (rest == 0 ||
+		    ((a[full] ^ n->addr[full]) & (0xff << (8 - rest)) & 0xff) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 sock_phase(struct sock *k, enum sock_phase ph)
 {
@@ -209,6 +245,15 @@ on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 	struct sock *k, *oldest = NULL;
 	enum MHD_Result ok = MHD_YES;
 
+	if (netlen != 0) {
+		/* A trusted proxy carries many clients: only the total caps it. */
+		struct conf *c = conf_current();
+		unsigned char a[16];
+
+		if (c != NULL && addr16(sa, a) && proxy_trusted(c, a))
+			netlen = 0;
+		conf_unref(c);
+	}
 	pthread_mutex_lock(&h->slock);
 	for (k = h->socks; k != NULL; k = k->next) {
 		if (k->cut)
@@ -349,6 +394,93 @@ peer_text(struct MHD_Connection *mc, char *buf, size_t cap)
 			    (socklen_t)cap);
 		else
 			inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)cap);
+	}
+}
+
+struct xff {
+	char buf[2048];
+	size_t len;
+	int overflow;
+};
+
+static enum MHD_Result
+collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct xff *x = cls;
+	size_t vl;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	vl = strlen(value);
+	if (x->len + vl + 2 > sizeof(x->buf)) {
+		x->overflow = 1;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->buf[x->len++] = ',';
+	memcpy(x->buf + x->len, value, vl);
+	x->len += vl;
+	x->buf[x->len] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * resolve_peer: the client address for the lockout and logs.  From a
+ * trusted proxy (c->trusted_proxies) that sent X-Forwarded-For, the
+ * rightmost hop that is not itself a trusted proxy (hops to its left were
+ * written by the client and prove nothing); otherwise the TCP peer.
+ * Returns 0, or -1 for a malformed X-Forwarded-For from a trusted proxy.
+ */
+static int
+resolve_peer(struct MHD_Connection *mc, const struct conf *c, char *buf,
+    size_t cap)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned char a[16];
+	struct xff x;
+	char *end;
+
+	peer_text(mc, buf, cap);
+	if (c->ntrusted_proxies == 0)
+		return 0;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || !addr16(ci->client_addr, a) || !proxy_trusted(c, a))
+		return 0;
+	memset(&x, 0, sizeof(x));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_xff, &x);
+	if (x.overflow)
+		return -1;
+	if (x.len == 0)
+		return 0;
+	end = x.buf + x.len;
+	for (;;) {
+		char *start = end, *p, *q;
+		unsigned char b[16];
+		int v4;
+
+		while (start > x.buf && start[-1] != ',')
+			start--;
+		/* trim optional whitespace */
+		for (p = start; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		for (q = end; q > p && (q[-1] == ' ' || q[-1] == '\t'); q--)
+			;
+		*q = '\0';
+		memset(b, 0, sizeof(b));
+		b[10] = b[11] = 0xff;
+		if ((v4 = inet_pton(AF_INET, p, &b[12])) != 1 &&
+		    inet_pton(AF_INET6, p, b) != 1)
+			return -1;
+		if (start == x.buf || !proxy_trusted(c, b)) {
+			if (v4 == 1 || IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)b))
+				inet_ntop(AF_INET, &b[12], buf, (socklen_t)cap);
+			else
+				inet_ntop(AF_INET6, b, buf, (socklen_t)cap);
+			return 0;
+		}
+		end = start - 1;        /* the comma */
 	}
 }
 
@@ -617,7 +749,6 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		c->state = CONN_DONE;
 		return send_response(c);
 	}
-	peer_text(mc, c->peer, sizeof(c->peer));
 	c->req.method = method;
 	c->req.path = url;
 	c->req.content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
@@ -630,6 +761,12 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	c->req.now = now_seconds();
 	if ((c->req.conf = conf_current()) == NULL) {
 		resp_error(&c->resp, 503, "temporarily_unavailable", NULL);
+		c->state = CONN_DONE;
+		return send_response(c);
+	}
+	if (resolve_peer(mc, c->req.conf, c->peer, sizeof(c->peer)) != 0) {
+		resp_error(&c->resp, 400, "invalid_request",
+		    "malformed X-Forwarded-For");
 		c->state = CONN_DONE;
 		return send_response(c);
 	}
