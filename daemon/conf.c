@@ -11,6 +11,7 @@
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -107,6 +108,68 @@ set_path(struct parse *p, char **dst, const char *key, const char *v)
 		return 0;
 	}
 	return set_str(p, dst, key, v);
+}
+
+/* "ADDR[/PREFIX] ..." (IPv4 or IPv6), at most 64 blocks. */
+static int
+set_nets(struct parse *p, struct conf_net **dst, size_t *ndst,
+    const char *key, const char *v)
+{
+	struct conf_net nets[64];
+	size_t n = 0;
+	const char *q = v;
+
+	while (*q != '\0') {
+		char word[64], *slash;
+		size_t wl = strcspn(q, " \t,");
+		unsigned char a4[4];
+		uint64_t bits;
+		unsigned max;
+
+		if (wl == 0) {
+			q++;
+			continue;
+		}
+		if (wl >= sizeof(word) || n == sizeof(nets) / sizeof(nets[0])) {
+			perr(p, "%s: too long an address or too many (64)", key);
+			return 0;
+		}
+		memcpy(word, q, wl);
+		word[wl] = '\0';
+		q += wl;
+		memset(&nets[n], 0, sizeof(nets[n]));
+		if ((slash = strchr(word, '/')) != NULL)
+			*slash++ = '\0';
+		if (inet_pton(AF_INET, word, a4) == 1) {
+			nets[n].addr[10] = nets[n].addr[11] = 0xff;
+			memcpy(&nets[n].addr[12], a4, 4);
+			max = 32;
+		} else if (inet_pton(AF_INET6, word, nets[n].addr) == 1) {
+			max = 128;
+		} else {
+			perr(p, "%s: \"%s\" is not an IP address", key, word);
+			return 0;
+		}
+		bits = max;
+		if (slash != NULL && parse_u64(slash, 0, max, &bits) != 0) {
+			perr(p, "%s: bad prefix length \"/%s\"", key, slash);
+			return 0;
+		}
+		nets[n].prefix = (unsigned)bits + (128 - max);
+		n++;
+	}
+	free(*dst);
+	*dst = NULL;
+	*ndst = 0;
+	if (n > 0) {
+		if ((*dst = calloc(n, sizeof(**dst))) == NULL) {
+			perr(p, "%s: out of memory", key);
+			return 0;
+		}
+		memcpy(*dst, nets, n * sizeof(**dst));
+		*ndst = n;
+	}
+	return 1;
 }
 
 static int
@@ -286,6 +349,7 @@ issuer_set(struct parse *p, const char *key, const char *v)
 static const char *const http_keys[] = {
 	"listen", "threads", "connection_limit", "per_ip_connection_limit",
 	"connection_timeout", "connection_memory_limit", "tls_cert", "tls_key",
+	"request_timeout", "trusted_proxies",
 	NULL
 };
 
@@ -330,6 +394,16 @@ http_set(struct parse *p, const char *key, const char *v)
 		return set_path(p, &c->tls_cert, key, v);
 	case 7:
 		return set_path(p, &c->tls_key, key, v);
+	case 8:
+		/* Absolute: headers + body, and the response, each get this
+		 * long however slowly the client trickles. */
+		if (!set_num(p, key, v, 1, 3600, &n))
+			return 0;
+		c->request_timeout = (unsigned)n;
+		return 1;
+	case 9:
+		return set_nets(p, &c->trusted_proxies, &c->ntrusted_proxies,
+		    key, v);
 	default:
 		return 0;
 	}
@@ -959,6 +1033,7 @@ conf_free(struct conf *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->trusted_proxies);
 	free(c->users_file);
 	free(c->pam_service);
 	for (size_t i = 0; i < c->nclients; i++)
@@ -994,6 +1069,7 @@ conf_parse(const char *path, uid_t owner, struct conf **ret_conf, char *err,
 	c->connection_limit = 1024;
 	c->per_ip_connection_limit = 64;
 	c->connection_timeout = 30;
+	c->request_timeout = 10;
 	c->connection_memory_limit = 32768;
 	c->backend = PW_BACKEND_FILE;
 	c->max_failures = 5;

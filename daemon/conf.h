@@ -19,6 +19,13 @@
 
 #include "pjwt_key.h"
 
+/* An address block: IPv4 addresses are kept as ::ffff:a.b.c.d, prefix in
+ * IPv6 bits (an IPv4 /24 is 96 + 24). */
+struct conf_net {
+	unsigned char addr[16];
+	unsigned prefix;
+};
+
 enum grant {
 	GRANT_PASSWORD = 1u << 0,
 	GRANT_REFRESH_TOKEN = 1u << 1,
@@ -69,6 +76,9 @@ struct conf {
 	unsigned connection_limit;
 	unsigned per_ip_connection_limit;
 	unsigned connection_timeout;
+	unsigned request_timeout;    /* absolute deadline per request, s */
+	struct conf_net *trusted_proxies;       /* X-Forwarded-For from these */
+	size_t ntrusted_proxies;
 	size_t connection_memory_limit;
 	char *tls_cert;
 	char *tls_key;

@@ -11,6 +11,25 @@
  * password check holds one worker, never an event thread, and tokens, JWKS
  * and metadata keep flowing while password checks queue.  The queue is
  * bounded: past WORK_QUEUE_MAX waiting jobs the server answers 503.
+ *
+ * Hostile clients.  libmicrohttpd 0.9.75 only has an idle timeout, which a
+ * client resets with every byte (slowloris), and its epoll mode leaves
+ * half-requests that the client closed in CLOSE-WAIT until that timeout.
+ * So: poll mode, and this file tracks every TCP connection (MHD's socket
+ * context, struct sock) and bounds each way of holding one:
+ *   - reading a request (headers + body), an idle keep-alive, sending a
+ *     response the client does not read: request_timeout seconds each,
+ *     absolute, enforced by a reaper thread that shuts the socket down;
+ *   - per client address (IPv4 /32, IPv6 /64): per_ip_connection_limit,
+ *     checked in the accept policy callback;
+ *   - in all: connection_limit; a new client past it evicts the connection
+ *     that has waited longest for a complete request, so the server keeps
+ *     room for new clients instead of refusing them.
+ * Only a suspended connection (a queued password check) is exempt: the
+ * work queue bounds those.
+ * Request framing that a proxy could read differently (two Content-Length
+ * headers, Content-Length with Transfer-Encoding, a coding other than
+ * chunked) is answered 400 and the connection closed (RFC 9112 6.3).
  */
 #include <config.h>
 
@@ -23,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +58,30 @@
 #include "routes.h"
 
 #define WORK_QUEUE_MAX 1024
+/* A chunked body past BODY_MAX is read and dropped up to this much, so the
+ * client gets its 413; past it the connection is cut. */
+#define DISCARD_MAX (1024u * 1024u)
+/* How often the reaper looks for connections past their deadline. */
+#define REAP_INTERVAL_MS 250
+
+enum sock_phase {
+	PH_READING = 0,         /* waiting for (the rest of) a request */
+	PH_BUSY,                /* request complete, handler running/queued */
+	PH_SENDING,             /* response queued, client reading it */
+};
+
+/* One per TCP connection, MHD's socket context; on h->socks under h->slock
+ * from NOTIFY_STARTED to NOTIFY_CLOSED (which MHD calls before it closes
+ * fd, so shutdown(fd) under slock never hits a reused descriptor). */
+struct sock {
+	struct sock *prev, *next;
+	int fd;
+	unsigned char net[8];   /* IPv4 address or IPv6 /64 */
+	size_t netlen;
+	atomic_int phase;
+	_Atomic int64_t since_ms;       /* start of the current phase */
+	int cut;                /* shut down by us, closing */
+};
 
 enum conn_state {
 	CONN_READING = 0,
@@ -54,6 +99,10 @@ struct conn {
 	struct request req;
 	struct response resp;
 	struct conn *next;      /* work queue */
+	struct sock *sock;      /* NULL if untracked */
+	int close_after;        /* add Connection: close */
+	int too_big;            /* chunked body past BODY_MAX: 413 at the end */
+	size_t discarded;
 };
 
 struct http {
@@ -69,12 +118,243 @@ struct http {
 	int stopping;
 	pthread_t *workers;
 	unsigned nworkers;
+
+	/* connection tracking (see struct sock) */
+	pthread_mutex_t slock;
+	pthread_cond_t scond;
+	struct sock *socks;
+	unsigned nsocks;        /* on the list and not cut */
+	unsigned conn_limit, per_net_limit;
+	int64_t deadline_ms;
+	int reaper_stop;
+	int reaper_started;
+	pthread_t reaper;
 };
 
 static int64_t
 now_seconds(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- connection tracking ----------------------------------------------- */
+
+/* The address a per-client limit counts: IPv4 (also ::ffff:a.b.c.d) whole,
+ * IPv6 by its /64, since one host usually holds a whole /64.  Returns 0 for
+ * other families (not limited per address). */
+static size_t
+addr_net(const struct sockaddr *sa, socklen_t len, unsigned char net[8])
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+		memcpy(net, &in->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			memcpy(net, &in6->sin6_addr.s6_addr[12], 4);
+			return 4;
+		}
+		memcpy(net, in6->sin6_addr.s6_addr, 8);
+		return 8;
+	}
+	return 0;
+}
+
+/* sa as 16 bytes, IPv4 as ::ffff:a.b.c.d; 0 if neither family. */
+static int
+addr16(const struct sockaddr *sa, unsigned char a[16])
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+		memcpy(&a[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return 1;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(a, ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, 16);
+		return 1;
+	}
+	return 0;
+}
+
+/* Is a (16 bytes, see addr16) in one of c's trusted_proxies? */
+static int
+proxy_trusted(const struct conf *c, const unsigned char a[16])
+{
+	for (size_t i = 0; c != NULL && i < c->ntrusted_proxies; i++) {
+		const struct conf_net *n = &c->trusted_proxies[i];
+		unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+		if (memcmp(a, n->addr, full) != 0)
+			continue;
+		if (rest == 0 ||
+		    ((a[full] ^ n->addr[full]) & (0xff << (8 - rest)) & 0xff) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+sock_phase(struct sock *k, enum sock_phase ph)
+{
+	if (k == NULL)
+		return;
+	atomic_store(&k->since_ms, mono_ms());
+	atomic_store(&k->phase, (int)ph);
+}
+
+/* Cut a connection: MHD sees end of file (or an error on write) and closes
+ * it on its next turn.  Called with slock held. */
+static void
+sock_cut(struct http *h, struct sock *k)
+{
+	if (k->cut)
+		return;
+	(void)shutdown(k->fd, SHUT_RDWR);
+	k->cut = 1;
+	h->nsocks--;
+}
+
+/*
+ * accept policy: refuse a client over its per-address cap; past the global
+ * cap, evict the connection that has waited longest for a complete request
+ * (or idled longest), and refuse only if every slot is busy with a request.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http *h = cls;
+	unsigned char net[8];
+	size_t netlen = addr_net(sa, len, net);
+	unsigned same = 0;
+	struct sock *k, *oldest = NULL;
+	enum MHD_Result ok = MHD_YES;
+
+	if (netlen != 0) {
+		/* A trusted proxy carries many clients: only the total caps it. */
+		struct conf *c = conf_current();
+		unsigned char a[16];
+
+		if (c != NULL && addr16(sa, a) && proxy_trusted(c, a))
+			netlen = 0;
+		conf_unref(c);
+	}
+	pthread_mutex_lock(&h->slock);
+	for (k = h->socks; k != NULL; k = k->next) {
+		if (k->cut)
+			continue;
+		if (netlen != 0 && k->netlen == netlen &&
+		    memcmp(k->net, net, netlen) == 0)
+			same++;
+		if (atomic_load(&k->phase) == PH_READING && (oldest == NULL ||
+		    atomic_load(&k->since_ms) < atomic_load(&oldest->since_ms)))
+			oldest = k;
+	}
+	if (netlen != 0 && same >= h->per_net_limit)
+		ok = MHD_NO;
+	else if (h->nsocks >= h->conn_limit) {
+		if (oldest != NULL)
+			sock_cut(h, oldest);
+		else
+			ok = MHD_NO;
+	}
+	pthread_mutex_unlock(&h->slock);
+	return ok;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	struct sock *k = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			return;
+		if ((k = calloc(1, sizeof(*k))) == NULL) {
+			/* Untracked means unbounded: refuse it instead. */
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		k->fd = ci->connect_fd;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL)
+			k->netlen = addr_net(ci->client_addr,
+			    ci->client_addr->sa_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) :
+			    sizeof(struct sockaddr_in), k->net);
+		atomic_init(&k->phase, PH_READING);
+		atomic_init(&k->since_ms, mono_ms());
+		pthread_mutex_lock(&h->slock);
+		k->next = h->socks;
+		if (h->socks != NULL)
+			h->socks->prev = k;
+		h->socks = k;
+		h->nsocks++;
+		pthread_mutex_unlock(&h->slock);
+		*socket_context = k;
+		return;
+	}
+	if (toe != MHD_CONNECTION_NOTIFY_CLOSED || k == NULL)
+		return;
+	pthread_mutex_lock(&h->slock);
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		h->socks = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	if (!k->cut)
+		h->nsocks--;
+	pthread_mutex_unlock(&h->slock);
+	*socket_context = NULL;
+	free(k);
+}
+
+/* The reaper: cut every connection past its absolute deadline. */
+static void *
+reaper_main(void *arg)
+{
+	struct http *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->slock);
+	while (!h->reaper_stop) {
+		int64_t now = mono_ms();
+
+		for (struct sock *k = h->socks; k != NULL; k = k->next)
+			if (!k->cut && atomic_load(&k->phase) != PH_BUSY &&
+			    now - atomic_load(&k->since_ms) > h->deadline_ms)
+				sock_cut(h, k);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&h->scond, &h->slock, &ts);
+	}
+	pthread_mutex_unlock(&h->slock);
+	return NULL;
 }
 
 /* ---- MHD glue ---------------------------------------------------------- */
@@ -117,6 +397,93 @@ peer_text(struct MHD_Connection *mc, char *buf, size_t cap)
 	}
 }
 
+struct xff {
+	char buf[2048];
+	size_t len;
+	int overflow;
+};
+
+static enum MHD_Result
+collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct xff *x = cls;
+	size_t vl;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	vl = strlen(value);
+	if (x->len + vl + 2 > sizeof(x->buf)) {
+		x->overflow = 1;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->buf[x->len++] = ',';
+	memcpy(x->buf + x->len, value, vl);
+	x->len += vl;
+	x->buf[x->len] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * resolve_peer: the client address for the lockout and logs.  From a
+ * trusted proxy (c->trusted_proxies) that sent X-Forwarded-For, the
+ * rightmost hop that is not itself a trusted proxy (hops to its left were
+ * written by the client and prove nothing); otherwise the TCP peer.
+ * Returns 0, or -1 for a malformed X-Forwarded-For from a trusted proxy.
+ */
+static int
+resolve_peer(struct MHD_Connection *mc, const struct conf *c, char *buf,
+    size_t cap)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned char a[16];
+	struct xff x;
+	char *end;
+
+	peer_text(mc, buf, cap);
+	if (c->ntrusted_proxies == 0)
+		return 0;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || !addr16(ci->client_addr, a) || !proxy_trusted(c, a))
+		return 0;
+	memset(&x, 0, sizeof(x));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_xff, &x);
+	if (x.overflow)
+		return -1;
+	if (x.len == 0)
+		return 0;
+	end = x.buf + x.len;
+	for (;;) {
+		char *start = end, *p, *q;
+		unsigned char b[16];
+		int v4;
+
+		while (start > x.buf && start[-1] != ',')
+			start--;
+		/* trim optional whitespace */
+		for (p = start; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		for (q = end; q > p && (q[-1] == ' ' || q[-1] == '\t'); q--)
+			;
+		*q = '\0';
+		memset(b, 0, sizeof(b));
+		b[10] = b[11] = 0xff;
+		if ((v4 = inet_pton(AF_INET, p, &b[12])) != 1 &&
+		    inet_pton(AF_INET6, p, b) != 1)
+			return -1;
+		if (start == x.buf || !proxy_trusted(c, b)) {
+			if (v4 == 1 || IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)b))
+				inet_ntop(AF_INET, &b[12], buf, (socklen_t)cap);
+			else
+				inet_ntop(AF_INET6, b, buf, (socklen_t)cap);
+			return 0;
+		}
+		end = start - 1;        /* the comma */
+	}
+}
+
 static void
 free_body(void *p)
 {
@@ -152,13 +519,16 @@ send_response(struct conn *c)
 	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate) != MHD_YES) ||
 	    (r->allow != NULL && MHD_add_response_header(mr,
 	    MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES) ||
-	    (atomic_load(&c->h->draining) && MHD_add_response_header(mr,
-	    MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
+	    ((atomic_load(&c->h->draining) || c->close_after) &&
+	    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,
+	    "close") != MHD_YES)) {
 		MHD_destroy_response(mr);
 		return MHD_NO;
 	}
 	ret = MHD_queue_response(c->mc, r->status != 0 ? r->status : 500, mr);
 	MHD_destroy_response(mr);
+	if (ret == MHD_YES)
+		sock_phase(c->sock, PH_SENDING);
 	return ret;
 }
 
@@ -234,20 +604,75 @@ worker_main(void *arg)
 
 /* ---- request handling -------------------------------------------------- */
 
-static int
-content_length_too_large(struct MHD_Connection *mc)
-{
-	const char *v = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-	char *end;
+struct framing {
+	unsigned content_length, transfer_encoding;
+	int bad_length, bad_coding;
+	unsigned long long length;
+};
 
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	/* A malformed length is MHD's to refuse; only a big one is ours. */
-	return errno == ERANGE || (end != v && n > BODY_MAX);
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		const char *p;
+
+		f->content_length++;
+		/* 1*DIGIT, nothing else: no sign, no list, no spaces. */
+		for (p = value; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == value || *p != '\0' || p - value > 12)
+			f->bad_length = 1;
+		else
+			f->length = strtoull(value, NULL, 10);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		/* Only chunked alone: a list or another coding would be read
+		 * differently by the hop in front of us. */
+		if (strcasecmp(value, "chunked") != 0)
+			f->bad_coding = 1;
+	}
+	return MHD_YES;
+}
+
+/*
+ * check_framing: the request line and headers are in; decide whether the
+ * body framing is unambiguous (RFC 9112 6.3): at most one Content-Length,
+ * all digits; Transfer-Encoding only "chunked", once, and never together
+ * with Content-Length.  Returns 0 if fine, else the HTTP status to answer
+ * (400, or 413 for a declared length over BODY_MAX) with *why set.
+ */
+static unsigned
+check_framing(struct MHD_Connection *mc, const char **why)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, count_framing, &f);
+	if (f.content_length > 1) {
+		*why = "more than one Content-Length header";
+		return 400;
+	}
+	if (f.bad_length) {
+		*why = "malformed Content-Length";
+		return 400;
+	}
+	if (f.transfer_encoding > 1 || f.bad_coding) {
+		*why = "unsupported Transfer-Encoding (only chunked)";
+		return 400;
+	}
+	if (f.content_length && f.transfer_encoding) {
+		*why = "Content-Length together with Transfer-Encoding";
+		return 400;
+	}
+	if (f.content_length && f.length > BODY_MAX) {
+		*why = "request body larger than 16 KiB";
+		return 413;
+	}
+	return 0;
 }
 
 static enum MHD_Result
@@ -262,13 +687,23 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (c == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return MHD_NO;
+		const union MHD_ConnectionInfo *ci;
+		const char *why = NULL;
+		unsigned st;
+
 		c->h = h;
 		c->mc = mc;
 		*con_cls = c;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci != NULL)
+			c->sock = ci->socket_context;
 		atomic_fetch_add(&h->inflight, 1);
-		if (content_length_too_large(mc)) {
-			resp_error(&c->resp, 413, "invalid_request",
-			    "request body larger than 16 KiB");
+		if ((st = check_framing(mc, &why)) != 0) {
+			/* The body is not read: the connection cannot carry
+			 * another request. */
+			resp_error(&c->resp, st, "invalid_request", why);
+			c->close_after = 1;
 			c->state = CONN_DONE;
 			return send_response(c);
 		}
@@ -281,9 +716,17 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (*upload_data_size != 0) {
 		char *nb;
 
-		/* Only a chunked body can get here past the cap: drop it. */
-		if (*upload_data_size > BODY_MAX - c->len)
-			return MHD_NO;
+		/* Only a chunked body can get here past the cap: read and
+		 * drop the rest (bounded), then answer 413; MHD cannot queue
+		 * a response in the middle of a body. */
+		if (c->too_big || *upload_data_size > BODY_MAX - c->len) {
+			c->too_big = 1;
+			if (*upload_data_size > DISCARD_MAX - c->discarded)
+				return MHD_NO;
+			c->discarded += *upload_data_size;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
 		if ((nb = malloc(c->len + *upload_data_size + 1)) == NULL)
 			return MHD_NO;
 		if (c->body != NULL)
@@ -298,7 +741,14 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	}
 
 	/* The whole request is in. */
-	peer_text(mc, c->peer, sizeof(c->peer));
+	sock_phase(c->sock, PH_BUSY);
+	if (c->too_big) {
+		resp_error(&c->resp, 413, "invalid_request",
+		    "request body larger than 16 KiB");
+		c->close_after = 1;
+		c->state = CONN_DONE;
+		return send_response(c);
+	}
 	c->req.method = method;
 	c->req.path = url;
 	c->req.content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
@@ -311,6 +761,12 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	c->req.now = now_seconds();
 	if ((c->req.conf = conf_current()) == NULL) {
 		resp_error(&c->resp, 503, "temporarily_unavailable", NULL);
+		c->state = CONN_DONE;
+		return send_response(c);
+	}
+	if (resolve_peer(mc, c->req.conf, c->peer, sizeof(c->peer)) != 0) {
+		resp_error(&c->resp, 400, "invalid_request",
+		    "malformed X-Forwarded-For");
 		c->state = CONN_DONE;
 		return send_response(c);
 	}
@@ -339,10 +795,12 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct http *h = cls;
 	struct conn *c = *con_cls;
 
-	(void)mc;
 	(void)toe;
 	if (c == NULL)
 		return;
+	/* Next: an idle keep-alive or the next request, on a new deadline. */
+	sock_phase(c->sock, PH_READING);
+	(void)mc;
 	*con_cls = NULL;
 	conn_free(c);
 	atomic_fetch_sub(&h->inflight, 1);
@@ -451,6 +909,11 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	h->listen_fd = listen_fd;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
+	pthread_mutex_init(&h->slock, NULL);
+	pthread_cond_init(&h->scond, NULL);
+	h->conn_limit = c->connection_limit;
+	h->per_net_limit = c->per_ip_connection_limit;
+	h->deadline_ms = (int64_t)c->request_timeout * 1000;
 	atomic_init(&h->inflight, 0);
 	atomic_init(&h->draining, 0);
 
@@ -458,7 +921,26 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	if ((fl = fcntl(listen_fd, F_GETFL)) >= 0)
 		(void)fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* Each connection is a descriptor: past RLIMIT_NOFILE accept() fails
+	 * for everyone, so the cap must fit under it (main raised it). */
+	{
+		struct rlimit rl;
+		rlim_t need = (rlim_t)h->conn_limit + h->conn_limit / 8 + 64;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+			unsigned lim = rl.rlim_cur > 128 ?
+			    (unsigned)((rl.rlim_cur - 64) * 8 / 9) : 32;
+			log_warning("connection_limit %u lowered to %u: "
+			    "RLIMIT_NOFILE is %llu", h->conn_limit, lim,
+			    (unsigned long long)rl.rlim_cur);
+			h->conn_limit = lim;
+		}
+	}
+
+	/* poll, not epoll: 0.9.75's epoll mode leaves connections the client
+	 * closed mid-request in CLOSE-WAIT until the idle timeout. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (c->tls_cert_pem != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -472,8 +954,13 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	OPT(MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL);
 	if (threads > 1)
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, c->connection_limit, NULL);
-	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connection_limit, NULL);
+	/* Our cap (h->conn_limit, on_accept) evicts; MHD's refuses, and is
+	 * split between pool threads: leave it room for connections that
+	 * were cut and are still closing.  The per-address cap is on_accept's
+	 * too (IPv6 by /64, which MHD cannot do). */
+	OPT(MHD_OPTION_CONNECTION_LIMIT, h->conn_limit + h->conn_limit / 8 +
+	    8 * (threads > 1 ? threads : 1), NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
 	/* Never left at MHD's default, which is no timeout at all. */
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory_limit, NULL);
@@ -486,7 +973,7 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 	/* The logger goes first, so that MHD reports option errors through it. */
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->d == NULL) {
@@ -494,6 +981,11 @@ http_start(const struct conf *c, int listen_fd, unsigned threads,
 		goto fail;
 	}
 
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+		log_err("cannot start the reaper thread");
+		goto fail_stop;
+	}
+	h->reaper_started = 1;
 	if ((h->workers = calloc(workers, sizeof(*h->workers))) == NULL)
 		goto fail_stop;
 	for (h->nworkers = 0; h->nworkers < workers; h->nworkers++)
@@ -510,6 +1002,8 @@ fail:
 	close(listen_fd);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->slock);
+	pthread_cond_destroy(&h->scond);
 	free(h);
 	return NULL;
 }
@@ -545,10 +1039,25 @@ http_drain(struct http *h, unsigned timeout_s)
 		pthread_join(h->workers[i], NULL);
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
+	/* After MHD: it closed (and untracked) every connection by now. */
+	if (h->reaper_started) {
+		pthread_mutex_lock(&h->slock);
+		h->reaper_stop = 1;
+		pthread_cond_broadcast(&h->scond);
+		pthread_mutex_unlock(&h->slock);
+		pthread_join(h->reaper, NULL);
+	}
+	while (h->socks != NULL) {
+		struct sock *k = h->socks;
+		h->socks = k->next;
+		free(k);
+	}
 	if (h->listen_fd >= 0)
 		close(h->listen_fd);
 	free(h->workers);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->slock);
+	pthread_cond_destroy(&h->scond);
 	free(h);
 }
