@@ -146,6 +146,7 @@ open_store(const struct conf *c, struct store **ret)
 	sc.db_path = db;
 	sc.revoked_path = c->revoked_file;
 	sc.max_failures = c->max_failures;
+	sc.max_failures_addr = c->max_failures_addr;
 	sc.lockout_initial = (unsigned)c->lockout_initial;
 	sc.lockout_max = (unsigned)c->lockout_max;
 	sc.family_ttl = (unsigned)c->refresh_token_lifetime;
@@ -190,6 +191,7 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 		    str_differs(o->pam_service, n->pam_service) },
 		{ "[password] lockout settings",
 		    o->max_failures != n->max_failures ||
+		    o->max_failures_addr != n->max_failures_addr ||
 		    o->lockout_initial != n->lockout_initial ||
 		    o->lockout_max != n->lockout_max },
 	};

@@ -542,11 +542,11 @@ lockout_key(char out[PWAUTH_USER_MAX + 1], const char *user)
 }
 
 /*
- * Password checks in flight, by lockout key.  store_lock_check and
- * store_lock_fail are two calls with a slow password check between them:
- * without this, every worker could pass the check for one name at once,
- * and max_failures would let through a guess per worker.  A second check
- * of a name waits until the first has counted its result.
+ * Password checks in flight, by lockout key.  store_lock_attempt counts
+ * each attempt before its check, so concurrent guesses cannot outrun
+ * max_failures; this also keeps a success's reset of the counter from
+ * racing the attempts of the same name: a second check of a name waits
+ * until the first has its result.
  */
 struct pw_inflight {
 	const char *key;
@@ -630,8 +630,18 @@ grant_password(const struct request *req, const struct form *f,
 	log_safe(ul, sizeof(ul), user);
 	lockout_key(key, user);
 	inflight_enter(&me, key);
-	if ((se = store_lock_check(the_store, key, req->peer, req->now,
+	/*
+	 * The attempt is counted before the password is checked, in the same
+	 * transaction that finds it unlocked: a check is never made that was
+	 * not recorded.  When it cannot be recorded (full disk, read-only
+	 * store) nothing is checked, and the right password gets the same 503
+	 * as a wrong one.
+	 */
+	if ((se = store_lock_attempt(the_store, key, req->peer, req->now,
 	    &remaining)) != STORE_OK) {
+		log_err("password grant refused: user=%s peer=%s: attempt not "
+		    "recorded (%s); password not checked", ul, req->peer,
+		    store_strerror(se));
 		server_error(resp, 503, "state store unavailable");
 		goto out;
 	}
@@ -649,18 +659,15 @@ grant_password(const struct request *req, const struct form *f,
 		goto out;
 	}
 	if (pr != PWAUTH_OK) {
-		unsigned locked = 0;
-
-		(void)store_lock_fail(the_store, key, req->peer, req->now,
-		    &locked);
 		log_notice("password grant failed: user=%s client=%s peer=%s "
-		    "reason=%s%s", ul, cl->id, req->peer, pwauth_result_str(pr),
-		    locked ? " (now locked)" : "");
+		    "reason=%s", ul, cl->id, req->peer, pwauth_result_str(pr));
 		resp_error(resp, 400, "invalid_grant", "invalid username or "
 		    "password");
 		goto out;
 	}
-	(void)store_lock_success(the_store, key, req->peer);
+	if ((se = store_lock_success(the_store, key, req->peer)) != STORE_OK)
+		log_warning("password grant: user=%s peer=%s: failure counters "
+		    "not reset (%s)", ul, req->peer, store_strerror(se));
 	if (cl->grants & GRANT_REFRESH_TOKEN) {
 		if ((se = store_refresh_issue(the_store, user, cl->id, scope,
 		    cl->audience, req->now, req->now, &refresh, NULL)) != STORE_OK) {

@@ -115,6 +115,7 @@ daemon_stop
 # five failures in all from one address lock that address for everyone.
 MAX_FAILURES=3 daemon_write_conf
 sed -i 's/^max_failures = .*/max_failures = 3\nmax_failures_per_address = 5/' "$D/conf"
+rm -f "$D"/state/jwt-issuerd.db*
 daemon_start || fail "restart for per-address threshold"
 for i in 1 2 3; do tok_pw_from 127.0.0.40 alice wrong >/dev/null; done
 r=$(tok_pw_from 127.0.0.40 alice 'alice pw')
@@ -136,6 +137,7 @@ daemon_stop
 # checked at all, and the right password gets the same answer as a wrong
 # one (no oracle).  Reads still work, as they do on a full disk.
 MAX_FAILURES=3 daemon_write_conf
+rm -f "$D"/state/jwt-issuerd.db*
 daemon_start || fail "restart for the refusing store"
 $PY -c '
 import sqlite3, sys
