@@ -594,6 +594,28 @@ inflight_leave(struct pw_inflight *me)
 	pthread_mutex_unlock(&inflight_mu);
 }
 
+/*
+ * 1 when pw is, or after dropping the blanks around it becomes, a compact
+ * JWS: the strings pam_jwt would try as a token (pjwt_jws_is_compact, the
+ * rule pam_jwt uses, without its length cap: a longer token is still no
+ * password).  Such a password is never handed to a backend: with backend
+ * = pam and pam_jwt in the service's stack, a captured access token would
+ * buy a fresh one (and a refresh family) for ever.
+ */
+static int
+password_is_token(const char *pw)
+{
+	size_t len;
+
+	while (*pw == ' ' || (*pw >= '\t' && *pw <= '\r'))
+		pw++;
+	len = strlen(pw);
+	while (len > 0 && (pw[len - 1] == ' ' ||
+	    (pw[len - 1] >= '\t' && pw[len - 1] <= '\r')))
+		len--;
+	return pjwt_jws_is_compact(pw, len, len > 0 ? len : 1);
+}
+
 static void
 grant_password(const struct request *req, const struct form *f,
     struct client *cl, struct response *resp)
@@ -623,6 +645,15 @@ grant_password(const struct request *req, const struct form *f,
 	}
 	if ((scope = pick_scope(f, cl->scopes, cl->default_scope, resp)) == NULL)
 		return;
+	/* Before the lockout: no guess is made, so none is counted. */
+	if (password_is_token(pw)) {
+		log_notice("password grant refused: user=%s client=%s peer=%s: "
+		    "the password is a JWT; tokens are not passwords (not "
+		    "checked)", log_safe(ul, sizeof(ul), user), cl->id, req->peer);
+		resp_error(resp, 400, "invalid_grant", "a token cannot be used "
+		    "as a password");
+		return;
+	}
 	if (!req->may_block) {
 		resp->defer = 1;
 		return;
