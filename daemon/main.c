@@ -216,11 +216,19 @@ reload(struct daemon *d)
 		    err);
 		goto out;
 	}
+	if (oauth_check_client_ids(n, d->file_owner, err, sizeof(err)) != 0) {
+		log_err("reload failed, keeping the running configuration: %s",
+		    err);
+		conf_unref(n);
+		n = NULL;
+		goto out;
+	}
 	if ((n->all_grants & GRANT_PASSWORD) && d->pw == NULL) {
 		log_err("reload failed, keeping the running configuration: a "
 		    "client now allows the password grant, but no password "
 		    "backend was opened at start-up; restart instead");
 		conf_unref(n);
+		n = NULL;
 		goto out;
 	}
 	if (d->pw != NULL && pwauth_reload(d->pw) != 0)
@@ -322,6 +330,11 @@ main(int argc, char **argv)
 	d.file_owner = getuid();
 	if (conf_parse(d.config_path, d.file_owner, &c, err, sizeof(err)) != 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	if (oauth_check_client_ids(c, d.file_owner, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		conf_unref(c);
 		return 1;
 	}
 	if (check_only) {

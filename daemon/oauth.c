@@ -15,7 +15,9 @@
 #include <config.h>
 
 #include <crypt.h>
+#include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "pjwt_b64.h"
+#include "pjwt_file.h"
 #include "pjwt_jws.h"
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
@@ -433,12 +436,15 @@ new_jti(char out[32])
 
 /*
  * Sign an access token.  The claims go in a fixed order; "scope" is left
- * out when empty.  *ret_token: free with pjwt_str_free.
+ * out when empty; gty (PJWT_CLAIM_GRANT_TYPE) only when not NULL: the
+ * client_credentials grant marks its machine tokens so that pam_jwt never
+ * takes one for a user's login, whatever its sub.  *ret_token: free with
+ * pjwt_str_free.
  */
 static pjwt_err
 make_access_token(const struct conf *c, const char *sub, const char *aud,
-    const char *client_id, const char *scope, int64_t auth_time, int64_t now,
-    const char *jti, char **ret_token)
+    const char *client_id, const char *scope, const char *gty,
+    int64_t auth_time, int64_t now, const char *jti, char **ret_token)
 {
 	json_t *o = json_object();
 	pjwt_err r = PJWT_E_NOMEM;
@@ -452,6 +458,8 @@ make_access_token(const struct conf *c, const char *sub, const char *aud,
 	    json_object_set_new(o, "auth_time", json_integer(auth_time)) != 0 ||
 	    json_object_set_new(o, "jti", json_string(jti)) != 0 ||
 	    json_object_set_new(o, "client_id", json_string(client_id)) != 0 ||
+	    (gty != NULL && json_object_set_new(o, PJWT_CLAIM_GRANT_TYPE,
+	    json_string(gty)) != 0) ||
 	    (scope[0] != '\0' &&
 	    json_object_set_new(o, "scope", json_string(scope)) != 0))
 		goto out;
@@ -482,6 +490,8 @@ issue(const struct request *req, struct response *resp, const char *grant,
 		return;
 	}
 	if ((r = make_access_token(c, sub, cl->audience, cl->id, scope,
+	    strcmp(grant, "client_credentials") == 0 ?
+	    PJWT_GRANT_CLIENT_CREDENTIALS : NULL,
 	    auth_time, req->now, jti, &at)) != PJWT_OK) {
 		log_err("signing failed: %s", pjwt_strerror(r));
 		server_error(resp, 500, "signing failed");
@@ -1088,6 +1098,107 @@ oauth_healthz(const struct request *req, struct response *resp)
 	resp_json(resp, 200, o);
 }
 
+/* ---- client ids that name users ---------------------------------------- */
+
+/* 1 when the users file text names a user equal to id (ASCII case
+ * ignored: users-file names are lower case, and sssd/LDAP match a sub of
+ * "Alice" to alice). */
+static int
+users_text_has(const char *text, const char *id)
+{
+	size_t idlen = strlen(id);
+
+	for (const char *l = text; *l != '\0'; ) {
+		size_t n = strcspn(l, "\n");
+		const char *colon = memchr(l, ':', n);
+
+		if (l[0] != '#' && colon != NULL && (size_t)(colon - l) == idlen &&
+		    strncasecmp(l, id, idlen) == 0)
+			return 1;
+		l += n;
+		l += (*l == '\n');
+	}
+	return 0;
+}
+
+/* NSS: 1 user found, 0 not found, -1 lookup failed (errno-style code in
+ * *ret_err). */
+static int
+nss_has(const char *name, int *ret_err)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int e;
+
+	e = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	explicit_bzero(buf, sizeof(buf));
+	if (res != NULL)
+		return 1;
+	/* getpwnam_r(3): these mean "not found" on some systems. */
+	if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
+		return 0;
+	*ret_err = e;
+	return -1;
+}
+
+int
+oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
+    size_t errlen)
+{
+	char *text = NULL;
+	size_t tlen = 0;
+	int ret = -1;
+	pjwt_err r;
+
+	if (!(c->all_grants & GRANT_CLIENT_CREDENTIALS))
+		return 0;
+	if (c->backend == PW_BACKEND_FILE) {
+		if ((r = pjwt_file_read(c->users_file, owner, PWAUTH_FILE_MAX,
+		    &text, &tlen)) != PJWT_OK) {
+			snprintf(err, errlen, "%s: cannot read the users file to "
+			    "check client ids against it: %s", c->users_file,
+			    pjwt_strerror(r));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < c->nclients; i++) {
+		const struct client *cl = c->clients[i];
+		char low[PWAUTH_USER_MAX + 1];
+		int found, e = 0;
+
+		if (!(cl->grants & GRANT_CLIENT_CREDENTIALS))
+			continue;
+		if (c->backend == PW_BACKEND_FILE)
+			found = users_text_has(text, cl->id);
+		else {
+			lockout_key(low, cl->id);
+			if ((found = nss_has(cl->id, &e)) == 0 &&
+			    strcmp(low, cl->id) != 0)
+				found = nss_has(low, &e);
+		}
+		if (found < 0) {
+			snprintf(err, errlen, "[client:%s]: cannot tell whether a "
+			    "user of that name exists (NSS: %s); refusing",
+			    cl->id, strerror(e));
+			goto out;
+		}
+		if (found) {
+			snprintf(err, errlen, "[client:%s]: a client_credentials "
+			    "client may not be named like a user (%s has a user "
+			    "of that name, case ignored): its machine tokens "
+			    "would say sub=%s; rename the client", cl->id,
+			    c->backend == PW_BACKEND_FILE ? c->users_file : "NSS",
+			    cl->id);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (text != NULL)
+		pjwt_secret_free(text, tlen + 1);
+	return ret;
+}
+
 /* ---- size budget ------------------------------------------------------- */
 
 size_t
@@ -1108,6 +1219,8 @@ oauth_check_budget(const struct conf *c)
 		size_t len;
 
 		if (make_access_token(c, user, cl->audience, cl->id, cl->scopes,
+		    (cl->grants & GRANT_CLIENT_CREDENTIALS) ?
+		    PJWT_GRANT_CLIENT_CREDENTIALS : NULL,
 		    4000000000, 4000000000, jti, &tok) != PJWT_OK)
 			continue;
 		len = strlen(tok);
