@@ -256,6 +256,64 @@ secret_check(const char *hash, const char *secret)
 	return ok;
 }
 
+/*
+ * The hash an unknown client id's secret is checked against, so that it
+ * costs what a known confidential client's wrong secret costs: the first
+ * yescrypt client hash (what jwtctl writes), else the first client hash.
+ * NULL when no client has a secret (then no id needs a hash).
+ */
+static const char *
+dummy_secret_hash(const struct conf *c)
+{
+	const char *any = NULL;
+
+	for (size_t i = 0; i < c->nclients; i++) {
+		const char *h = c->clients[i]->secret_hash;
+
+		if (h == NULL)
+			continue;
+		if (strncmp(h, "$y$", 3) == 0)
+			return h;
+		if (any == NULL)
+			any = h;
+	}
+	return any;
+}
+
+/*
+ * Client secrets are throttled per client address, with the password
+ * grant's per-address counter (max_failures_per_address): the attempt is
+ * counted before the secret is checked; a locked address, or an attempt
+ * that cannot be recorded, is refused unchecked.  Not per client id: that
+ * would let anyone lock a machine client out.  0: go on and check; -1:
+ * response written.
+ */
+static int
+client_attempt(const struct request *req, struct response *resp)
+{
+	unsigned remaining = 0;
+	char msg[96];
+	store_err se;
+
+	if ((se = store_lock_attempt(the_store, NULL, req->peer, req->now,
+	    &remaining)) != STORE_OK) {
+		log_err("client authentication refused: peer=%s: attempt not "
+		    "recorded (%s); secret not checked", req->peer,
+		    store_strerror(se));
+		server_error(resp, 503, "state store unavailable");
+		return -1;
+	}
+	if (remaining > 0) {
+		log_notice("client authentication refused: peer=%s locked for "
+		    "%u s more", req->peer, remaining);
+		snprintf(msg, sizeof(msg), "too many failed attempts; try again "
+		    "in %u seconds", remaining);
+		invalid_client(resp, msg);
+		return -1;
+	}
+	return 0;
+}
+
 enum auth {
 	AUTH_OK = 0,
 	AUTH_FAILED,            /* response written */
@@ -310,13 +368,8 @@ authenticate(const struct request *req, const struct form *f,
 			goto out;
 		}
 	}
-	if ((cl = conf_client(req->conf, id)) == NULL) {
-		log_info("client authentication failed: unknown client \"%s\" "
-		    "from %s", log_safe(idlog, sizeof(idlog), id), req->peer);
-		invalid_client(resp, "client authentication failed");
-		goto out;
-	}
-	if (cl->secret_hash == NULL) {
+	cl = conf_client(req->conf, id);
+	if (cl != NULL && cl->secret_hash == NULL) {
 		if (confidential_only) {
 			invalid_client(resp, "this endpoint is for confidential "
 			    "clients");
@@ -330,15 +383,33 @@ authenticate(const struct request *req, const struct form *f,
 		goto out;
 	}
 	if (secret == NULL || strlen(secret) > SECRET_MAX) {
+		if (cl == NULL)
+			log_info("client authentication failed: unknown client "
+			    "\"%s\" from %s", log_safe(idlog, sizeof(idlog), id),
+			    req->peer);
 		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
-	if (secret_cached(cl, secret)) {
+	if (cl != NULL && secret_cached(cl, secret)) {
 		ret = AUTH_OK;
 		goto out;
 	}
+	/* From here an unknown id takes the path a known one does: a worker,
+	 * the address's failure counter, a full-cost hash. */
 	if (!req->may_block) {
 		ret = AUTH_DEFER;
+		goto out;
+	}
+	if (client_attempt(req, resp) != 0)
+		goto out;
+	if (cl == NULL) {
+		const char *dummy = dummy_secret_hash(req->conf);
+
+		if (dummy != NULL)
+			(void)secret_check(dummy, secret);
+		log_info("client authentication failed: unknown client \"%s\" "
+		    "from %s", log_safe(idlog, sizeof(idlog), id), req->peer);
+		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
 	if (!secret_check(cl->secret_hash, secret)) {
@@ -347,6 +418,8 @@ authenticate(const struct request *req, const struct form *f,
 		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
+	/* Take back this attempt's count on the address. */
+	(void)store_lock_success(the_store, NULL, req->peer);
 	secret_remember(cl, secret);
 	ret = AUTH_OK;
 out:
