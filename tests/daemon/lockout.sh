@@ -165,5 +165,11 @@ db.commit()' "$D/state/jwt-issuerd.db"
 r=$(tok_pw alice 'alice pw')
 ok "store writable again: the right password works" sh -c "printf '%s' '$r' | grep -q access_token"
 daemon_stop
+# The new key is checked like the others: bad values refused by name.
+for v in 0 100001 ten; do
+	MAX_FAILURES=3 daemon_write_conf
+	sed -i "s/^max_failures = .*/max_failures = 3\nmax_failures_per_address = $v/" "$D/conf"
+	"$ISSUERD" -c "$D/conf" -t >/dev/null 2>"$TMPDIR_T/t.err"; rc=$?
+	ok "max_failures_per_address = $v refused (rc $rc)" sh -c "[ $rc = 1 ] && grep -q max_failures_per_address '$TMPDIR_T/t.err'"
+done
 done_testing
-
