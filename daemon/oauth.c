@@ -1226,8 +1226,14 @@ oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
 	if (!(c->all_grants & GRANT_CLIENT_CREDENTIALS))
 		return 0;
 	if (c->backend == PW_BACKEND_FILE) {
-		if ((r = pjwt_file_read(c->users_file, owner, PWAUTH_FILE_MAX,
-		    &text, &tlen)) != PJWT_OK) {
+		r = pjwt_file_read(c->users_file, owner, PWAUTH_FILE_MAX, &text,
+		    &tlen);
+		/* No password grant and no users file: the issuer knows no
+		 * users, so no client id can name one. */
+		if (r == PJWT_E_IO && errno == ENOENT &&
+		    !(c->all_grants & GRANT_PASSWORD))
+			return 0;
+		if (r != PJWT_OK) {
 			snprintf(err, errlen, "%s: cannot read the users file to "
 			    "check client ids against it: %s", c->users_file,
 			    pjwt_strerror(r));

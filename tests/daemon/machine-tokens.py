@@ -81,6 +81,15 @@ with open(iss.conf, "w") as f:
 p = subprocess.run([ISSUERD, "-c", iss.conf, "-t"], capture_output=True, timeout=30)
 t.ok(p.returncode == 0, "-t: a password-only client may share a user's name", p.stderr.decode(errors="replace"))
 
+# Only client_credentials clients and no users file: no users to collide.
+cut = base.index("[client:ssh-cli]")
+with open(iss.conf, "w") as f:
+    f.write(base[:cut].replace(iss.users, os.path.join(iss.dir, "no-such-users")) +
+            "[client:rs]\n" + f"secret_hash = {crypt_hash('x-secret')}\n" +
+            "grant_types = client_credentials\naudience = rs\n")
+p = subprocess.run([ISSUERD, "-c", iss.conf, "-t"], capture_output=True, timeout=30)
+t.ok(p.returncode == 0, "-t: client_credentials only, no users file: fine", p.stderr.decode(errors="replace"))
+
 # The pam backend asks NSS: root always exists.
 with open(iss.conf, "w") as f:
     f.write(base.replace("backend = file", "backend = pam") +
