@@ -22,8 +22,12 @@ timing() {
 	curl -sS -o /dev/null -w '%{time_total}\n' -u "$1:wrong-secret" \
 	    -d grant_type=client_credentials "$URL/token"
 }
-for i in $(seq 1 10); do timing svc; done >"$TMPDIR_T/known"
-for i in $(seq 1 10); do timing "nosuch$i"; done >"$TMPDIR_T/unknown"
+# Interleaved, so that load from elsewhere on the machine hits both alike.
+: >"$TMPDIR_T/known"; : >"$TMPDIR_T/unknown"
+for i in $(seq 1 12); do
+	timing svc >>"$TMPDIR_T/known"
+	timing "nosuch$i" >>"$TMPDIR_T/unknown"
+done
 read -r k u ratio <<EOT
 $($PY -c '
 import statistics,sys
@@ -32,7 +36,7 @@ u=statistics.median(float(x) for x in open(sys.argv[2]))
 print(f"{k*1000:.1f} {u*1000:.1f} {u/k:.2f}")' "$TMPDIR_T/known" "$TMPDIR_T/unknown")
 EOT
 diag "median client-auth failure: known client, wrong secret ${k} ms; unknown client ${u} ms (ratio $ratio)"
-ok "unknown vs known client: same cost (ratio 0.5..2)" $PY -c "import sys; r=float('$ratio'); sys.exit(0 if 0.5 < r < 2 else 1)"
+ok "unknown vs known client: same order of cost (ratio 0.33..3; 0.01 before)" $PY -c "import sys; r=float('$ratio'); sys.exit(0 if 0.33 < r < 3 else 1)"
 r=$(cc svc "$SECRET")
 ok "the right secret still works" sh -c "printf '%s' '$r' | grep -q access_token"
 daemon_stop
