@@ -390,6 +390,9 @@ authenticate(const struct request *req, const struct form *f,
 		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
+	/* A secret verified before is no guess: served from the cache even
+	 * while the address is locked, so an attacker sharing a machine
+	 * client's address cannot lock it out. */
 	if (cl != NULL && secret_cached(cl, secret)) {
 		ret = AUTH_OK;
 		goto out;
