@@ -413,7 +413,8 @@ http_set(struct parse *p, const char *key, const char *v)
 
 static const char *const password_keys[] = {
 	"backend", "users_file", "pam_service", "max_failures",
-	"lockout_initial", "lockout_max", "workers", NULL
+	"lockout_initial", "lockout_max", "workers", "max_failures_per_address",
+	NULL
 };
 
 static int
@@ -462,6 +463,11 @@ password_set(struct parse *p, const char *key, const char *v)
 		if (!set_num(p, key, v, 0, 256, &n))
 			return 0;
 		c->workers = (unsigned)n;
+		return 1;
+	case 7:
+		if (!set_num(p, key, v, 1, 100000, &n))
+			return 0;
+		c->max_failures_addr = (unsigned)n;
 		return 1;
 	default:
 		return 0;
@@ -1073,6 +1079,7 @@ conf_parse(const char *path, uid_t owner, struct conf **ret_conf, char *err,
 	c->connection_memory_limit = 32768;
 	c->backend = PW_BACKEND_FILE;
 	c->max_failures = 5;
+	c->max_failures_addr = 50;
 	c->lockout_initial = 60;
 	c->lockout_max = 3600;
 	atomic_init(&c->refs, 1);

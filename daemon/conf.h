@@ -88,6 +88,7 @@ struct conf {
 	char *users_file;
 	char *pam_service;
 	unsigned max_failures;
+	unsigned max_failures_addr;  /* max_failures_per_address */
 	int64_t lockout_initial;
 	int64_t lockout_max;
 	unsigned workers;            /* password-check threads, 0 = one per core */

@@ -146,6 +146,7 @@ open_store(const struct conf *c, struct store **ret)
 	sc.db_path = db;
 	sc.revoked_path = c->revoked_file;
 	sc.max_failures = c->max_failures;
+	sc.max_failures_addr = c->max_failures_addr;
 	sc.lockout_initial = (unsigned)c->lockout_initial;
 	sc.lockout_max = (unsigned)c->lockout_max;
 	sc.family_ttl = (unsigned)c->refresh_token_lifetime;
@@ -190,6 +191,7 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 		    str_differs(o->pam_service, n->pam_service) },
 		{ "[password] lockout settings",
 		    o->max_failures != n->max_failures ||
+		    o->max_failures_addr != n->max_failures_addr ||
 		    o->lockout_initial != n->lockout_initial ||
 		    o->lockout_max != n->lockout_max },
 	};
@@ -214,11 +216,19 @@ reload(struct daemon *d)
 		    err);
 		goto out;
 	}
+	if (oauth_check_client_ids(n, d->file_owner, err, sizeof(err)) != 0) {
+		log_err("reload failed, keeping the running configuration: %s",
+		    err);
+		conf_unref(n);
+		n = NULL;
+		goto out;
+	}
 	if ((n->all_grants & GRANT_PASSWORD) && d->pw == NULL) {
 		log_err("reload failed, keeping the running configuration: a "
 		    "client now allows the password grant, but no password "
 		    "backend was opened at start-up; restart instead");
 		conf_unref(n);
+		n = NULL;
 		goto out;
 	}
 	if (d->pw != NULL && pwauth_reload(d->pw) != 0)
@@ -320,6 +330,11 @@ main(int argc, char **argv)
 	d.file_owner = getuid();
 	if (conf_parse(d.config_path, d.file_owner, &c, err, sizeof(err)) != 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	if (oauth_check_client_ids(c, d.file_owner, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		conf_unref(c);
 		return 1;
 	}
 	if (check_only) {

@@ -15,7 +15,9 @@
 #include <config.h>
 
 #include <crypt.h>
+#include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "pjwt_b64.h"
+#include "pjwt_file.h"
 #include "pjwt_jws.h"
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
@@ -253,6 +256,64 @@ secret_check(const char *hash, const char *secret)
 	return ok;
 }
 
+/*
+ * The hash an unknown client id's secret is checked against, so that it
+ * costs what a known confidential client's wrong secret costs: the first
+ * yescrypt client hash (what jwtctl writes), else the first client hash.
+ * NULL when no client has a secret (then no id needs a hash).
+ */
+static const char *
+dummy_secret_hash(const struct conf *c)
+{
+	const char *any = NULL;
+
+	for (size_t i = 0; i < c->nclients; i++) {
+		const char *h = c->clients[i]->secret_hash;
+
+		if (h == NULL)
+			continue;
+		if (strncmp(h, "$y$", 3) == 0)
+			return h;
+		if (any == NULL)
+			any = h;
+	}
+	return any;
+}
+
+/*
+ * Client secrets are throttled per client address, with the password
+ * grant's per-address counter (max_failures_per_address): the attempt is
+ * counted before the secret is checked; a locked address, or an attempt
+ * that cannot be recorded, is refused unchecked.  Not per client id: that
+ * would let anyone lock a machine client out.  0: go on and check; -1:
+ * response written.
+ */
+static int
+client_attempt(const struct request *req, struct response *resp)
+{
+	unsigned remaining = 0;
+	char msg[96];
+	store_err se;
+
+	if ((se = store_lock_attempt(the_store, NULL, req->peer, req->now,
+	    &remaining)) != STORE_OK) {
+		log_err("client authentication refused: peer=%s: attempt not "
+		    "recorded (%s); secret not checked", req->peer,
+		    store_strerror(se));
+		server_error(resp, 503, "state store unavailable");
+		return -1;
+	}
+	if (remaining > 0) {
+		log_notice("client authentication refused: peer=%s locked for "
+		    "%u s more", req->peer, remaining);
+		snprintf(msg, sizeof(msg), "too many failed attempts; try again "
+		    "in %u seconds", remaining);
+		invalid_client(resp, msg);
+		return -1;
+	}
+	return 0;
+}
+
 enum auth {
 	AUTH_OK = 0,
 	AUTH_FAILED,            /* response written */
@@ -307,13 +368,8 @@ authenticate(const struct request *req, const struct form *f,
 			goto out;
 		}
 	}
-	if ((cl = conf_client(req->conf, id)) == NULL) {
-		log_info("client authentication failed: unknown client \"%s\" "
-		    "from %s", log_safe(idlog, sizeof(idlog), id), req->peer);
-		invalid_client(resp, "client authentication failed");
-		goto out;
-	}
-	if (cl->secret_hash == NULL) {
+	cl = conf_client(req->conf, id);
+	if (cl != NULL && cl->secret_hash == NULL) {
 		if (confidential_only) {
 			invalid_client(resp, "this endpoint is for confidential "
 			    "clients");
@@ -327,15 +383,36 @@ authenticate(const struct request *req, const struct form *f,
 		goto out;
 	}
 	if (secret == NULL || strlen(secret) > SECRET_MAX) {
+		if (cl == NULL)
+			log_info("client authentication failed: unknown client "
+			    "\"%s\" from %s", log_safe(idlog, sizeof(idlog), id),
+			    req->peer);
 		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
-	if (secret_cached(cl, secret)) {
+	/* A secret verified before is no guess: served from the cache even
+	 * while the address is locked, so an attacker sharing a machine
+	 * client's address cannot lock it out. */
+	if (cl != NULL && secret_cached(cl, secret)) {
 		ret = AUTH_OK;
 		goto out;
 	}
+	/* From here an unknown id takes the path a known one does: a worker,
+	 * the address's failure counter, a full-cost hash. */
 	if (!req->may_block) {
 		ret = AUTH_DEFER;
+		goto out;
+	}
+	if (client_attempt(req, resp) != 0)
+		goto out;
+	if (cl == NULL) {
+		const char *dummy = dummy_secret_hash(req->conf);
+
+		if (dummy != NULL)
+			(void)secret_check(dummy, secret);
+		log_info("client authentication failed: unknown client \"%s\" "
+		    "from %s", log_safe(idlog, sizeof(idlog), id), req->peer);
+		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
 	if (!secret_check(cl->secret_hash, secret)) {
@@ -344,6 +421,8 @@ authenticate(const struct request *req, const struct form *f,
 		invalid_client(resp, "client authentication failed");
 		goto out;
 	}
+	/* Take back this attempt's count on the address. */
+	(void)store_lock_success(the_store, NULL, req->peer);
 	secret_remember(cl, secret);
 	ret = AUTH_OK;
 out:
@@ -433,12 +512,15 @@ new_jti(char out[32])
 
 /*
  * Sign an access token.  The claims go in a fixed order; "scope" is left
- * out when empty.  *ret_token: free with pjwt_str_free.
+ * out when empty; gty (PJWT_CLAIM_GRANT_TYPE) only when not NULL: the
+ * client_credentials grant marks its machine tokens so that pam_jwt never
+ * takes one for a user's login, whatever its sub.  *ret_token: free with
+ * pjwt_str_free.
  */
 static pjwt_err
 make_access_token(const struct conf *c, const char *sub, const char *aud,
-    const char *client_id, const char *scope, int64_t auth_time, int64_t now,
-    const char *jti, char **ret_token)
+    const char *client_id, const char *scope, const char *gty,
+    int64_t auth_time, int64_t now, const char *jti, char **ret_token)
 {
 	json_t *o = json_object();
 	pjwt_err r = PJWT_E_NOMEM;
@@ -452,6 +534,8 @@ make_access_token(const struct conf *c, const char *sub, const char *aud,
 	    json_object_set_new(o, "auth_time", json_integer(auth_time)) != 0 ||
 	    json_object_set_new(o, "jti", json_string(jti)) != 0 ||
 	    json_object_set_new(o, "client_id", json_string(client_id)) != 0 ||
+	    (gty != NULL && json_object_set_new(o, PJWT_CLAIM_GRANT_TYPE,
+	    json_string(gty)) != 0) ||
 	    (scope[0] != '\0' &&
 	    json_object_set_new(o, "scope", json_string(scope)) != 0))
 		goto out;
@@ -482,6 +566,8 @@ issue(const struct request *req, struct response *resp, const char *grant,
 		return;
 	}
 	if ((r = make_access_token(c, sub, cl->audience, cl->id, scope,
+	    strcmp(grant, "client_credentials") == 0 ?
+	    PJWT_GRANT_CLIENT_CREDENTIALS : NULL,
 	    auth_time, req->now, jti, &at)) != PJWT_OK) {
 		log_err("signing failed: %s", pjwt_strerror(r));
 		server_error(resp, 500, "signing failed");
@@ -542,11 +628,11 @@ lockout_key(char out[PWAUTH_USER_MAX + 1], const char *user)
 }
 
 /*
- * Password checks in flight, by lockout key.  store_lock_check and
- * store_lock_fail are two calls with a slow password check between them:
- * without this, every worker could pass the check for one name at once,
- * and max_failures would let through a guess per worker.  A second check
- * of a name waits until the first has counted its result.
+ * Password checks in flight, by lockout key.  store_lock_attempt counts
+ * each attempt before its check, so concurrent guesses cannot outrun
+ * max_failures; this also keeps a success's reset of the counter from
+ * racing the attempts of the same name: a second check of a name waits
+ * until the first has its result.
  */
 struct pw_inflight {
 	const char *key;
@@ -594,6 +680,28 @@ inflight_leave(struct pw_inflight *me)
 	pthread_mutex_unlock(&inflight_mu);
 }
 
+/*
+ * 1 when pw is, or after dropping the blanks around it becomes, a compact
+ * JWS: the strings pam_jwt would try as a token (pjwt_jws_is_compact, the
+ * rule pam_jwt uses, without its length cap: a longer token is still no
+ * password).  Such a password is never handed to a backend: with backend
+ * = pam and pam_jwt in the service's stack, a captured access token would
+ * buy a fresh one (and a refresh family) for ever.
+ */
+static int
+password_is_token(const char *pw)
+{
+	size_t len;
+
+	while (*pw == ' ' || (*pw >= '\t' && *pw <= '\r'))
+		pw++;
+	len = strlen(pw);
+	while (len > 0 && (pw[len - 1] == ' ' ||
+	    (pw[len - 1] >= '\t' && pw[len - 1] <= '\r')))
+		len--;
+	return pjwt_jws_is_compact(pw, len, len > 0 ? len : 1);
+}
+
 static void
 grant_password(const struct request *req, const struct form *f,
     struct client *cl, struct response *resp)
@@ -623,6 +731,15 @@ grant_password(const struct request *req, const struct form *f,
 	}
 	if ((scope = pick_scope(f, cl->scopes, cl->default_scope, resp)) == NULL)
 		return;
+	/* Before the lockout: no guess is made, so none is counted. */
+	if (password_is_token(pw)) {
+		log_notice("password grant refused: user=%s client=%s peer=%s: "
+		    "the password is a JWT; tokens are not passwords (not "
+		    "checked)", log_safe(ul, sizeof(ul), user), cl->id, req->peer);
+		resp_error(resp, 400, "invalid_grant", "a token cannot be used "
+		    "as a password");
+		return;
+	}
 	if (!req->may_block) {
 		resp->defer = 1;
 		return;
@@ -630,8 +747,18 @@ grant_password(const struct request *req, const struct form *f,
 	log_safe(ul, sizeof(ul), user);
 	lockout_key(key, user);
 	inflight_enter(&me, key);
-	if ((se = store_lock_check(the_store, key, req->peer, req->now,
+	/*
+	 * The attempt is counted before the password is checked, in the same
+	 * transaction that finds it unlocked: a check is never made that was
+	 * not recorded.  When it cannot be recorded (full disk, read-only
+	 * store) nothing is checked, and the right password gets the same 503
+	 * as a wrong one.
+	 */
+	if ((se = store_lock_attempt(the_store, key, req->peer, req->now,
 	    &remaining)) != STORE_OK) {
+		log_err("password grant refused: user=%s peer=%s: attempt not "
+		    "recorded (%s); password not checked", ul, req->peer,
+		    store_strerror(se));
 		server_error(resp, 503, "state store unavailable");
 		goto out;
 	}
@@ -649,18 +776,15 @@ grant_password(const struct request *req, const struct form *f,
 		goto out;
 	}
 	if (pr != PWAUTH_OK) {
-		unsigned locked = 0;
-
-		(void)store_lock_fail(the_store, key, req->peer, req->now,
-		    &locked);
 		log_notice("password grant failed: user=%s client=%s peer=%s "
-		    "reason=%s%s", ul, cl->id, req->peer, pwauth_result_str(pr),
-		    locked ? " (now locked)" : "");
+		    "reason=%s", ul, cl->id, req->peer, pwauth_result_str(pr));
 		resp_error(resp, 400, "invalid_grant", "invalid username or "
 		    "password");
 		goto out;
 	}
-	(void)store_lock_success(the_store, key, req->peer);
+	if ((se = store_lock_success(the_store, key, req->peer)) != STORE_OK)
+		log_warning("password grant: user=%s peer=%s: failure counters "
+		    "not reset (%s)", ul, req->peer, store_strerror(se));
 	if (cl->grants & GRANT_REFRESH_TOKEN) {
 		if ((se = store_refresh_issue(the_store, user, cl->id, scope,
 		    cl->audience, req->now, req->now, &refresh, NULL)) != STORE_OK) {
@@ -1050,6 +1174,113 @@ oauth_healthz(const struct request *req, struct response *resp)
 	resp_json(resp, 200, o);
 }
 
+/* ---- client ids that name users ---------------------------------------- */
+
+/* 1 when the users file text names a user equal to id (ASCII case
+ * ignored: users-file names are lower case, and sssd/LDAP match a sub of
+ * "Alice" to alice). */
+static int
+users_text_has(const char *text, const char *id)
+{
+	size_t idlen = strlen(id);
+
+	for (const char *l = text; *l != '\0'; ) {
+		size_t n = strcspn(l, "\n");
+		const char *colon = memchr(l, ':', n);
+
+		if (l[0] != '#' && colon != NULL && (size_t)(colon - l) == idlen &&
+		    strncasecmp(l, id, idlen) == 0)
+			return 1;
+		l += n;
+		l += (*l == '\n');
+	}
+	return 0;
+}
+
+/* NSS: 1 user found, 0 not found, -1 lookup failed (errno-style code in
+ * *ret_err). */
+static int
+nss_has(const char *name, int *ret_err)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int e;
+
+	e = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	explicit_bzero(buf, sizeof(buf));
+	if (res != NULL)
+		return 1;
+	/* getpwnam_r(3): these mean "not found" on some systems. */
+	if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
+		return 0;
+	*ret_err = e;
+	return -1;
+}
+
+int
+oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
+    size_t errlen)
+{
+	char *text = NULL;
+	size_t tlen = 0;
+	int ret = -1;
+	pjwt_err r;
+
+	if (!(c->all_grants & GRANT_CLIENT_CREDENTIALS))
+		return 0;
+	if (c->backend == PW_BACKEND_FILE) {
+		r = pjwt_file_read(c->users_file, owner, PWAUTH_FILE_MAX, &text,
+		    &tlen);
+		/* No password grant and no users file: the issuer knows no
+		 * users, so no client id can name one. */
+		if (r == PJWT_E_IO && errno == ENOENT &&
+		    !(c->all_grants & GRANT_PASSWORD))
+			return 0;
+		if (r != PJWT_OK) {
+			snprintf(err, errlen, "%s: cannot read the users file to "
+			    "check client ids against it: %s", c->users_file,
+			    pjwt_strerror(r));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < c->nclients; i++) {
+		const struct client *cl = c->clients[i];
+		char low[PWAUTH_USER_MAX + 1];
+		int found, e = 0;
+
+		if (!(cl->grants & GRANT_CLIENT_CREDENTIALS))
+			continue;
+		if (c->backend == PW_BACKEND_FILE)
+			found = users_text_has(text, cl->id);
+		else {
+			lockout_key(low, cl->id);
+			if ((found = nss_has(cl->id, &e)) == 0 &&
+			    strcmp(low, cl->id) != 0)
+				found = nss_has(low, &e);
+		}
+		if (found < 0) {
+			snprintf(err, errlen, "[client:%s]: cannot tell whether a "
+			    "user of that name exists (NSS: %s); refusing",
+			    cl->id, strerror(e));
+			goto out;
+		}
+		if (found) {
+			snprintf(err, errlen, "[client:%s]: a client_credentials "
+			    "client may not be named like a user (%s has a user "
+			    "of that name, case ignored): its machine tokens "
+			    "would say sub=%s; rename the client", cl->id,
+			    c->backend == PW_BACKEND_FILE ? c->users_file : "NSS",
+			    cl->id);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (text != NULL)
+		pjwt_secret_free(text, tlen + 1);
+	return ret;
+}
+
 /* ---- size budget ------------------------------------------------------- */
 
 size_t
@@ -1070,6 +1301,8 @@ oauth_check_budget(const struct conf *c)
 		size_t len;
 
 		if (make_access_token(c, user, cl->audience, cl->id, cl->scopes,
+		    (cl->grants & GRANT_CLIENT_CREDENTIALS) ?
+		    PJWT_GRANT_CLIENT_CREDENTIALS : NULL,
 		    4000000000, 4000000000, jti, &tok) != PJWT_OK)
 			continue;
 		len = strlen(tok);

@@ -6,6 +6,7 @@
 #define JI_OAUTH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "routes.h"
 
@@ -26,6 +27,18 @@ void oauth_init(struct store *store, struct pwauth *pw);
  * Returns the largest length found.
  */
 size_t oauth_check_budget(const struct conf *c);
+
+/*
+ * oauth_check_client_ids: RFC 9068 section 5.  A client_credentials
+ * client's machine tokens carry sub = its id; a client named like a user
+ * (file backend: a name in the users file; pam backend: getpwnam_r, the
+ * id and its lower-case form) is refused, names compared ignoring ASCII
+ * case.  owner: the expected owner of the users file.  Call at start, for
+ * -t and on SIGHUP before the new config is used.  0 ok; -1 with the
+ * reason in err (also when the users file cannot be read or NSS fails).
+ */
+int oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
+    size_t errlen);
 
 /* Number of access tokens issued over 1023 characters since start. */
 unsigned long oauth_over_budget_count(void);

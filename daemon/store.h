@@ -54,7 +54,10 @@ const char *store_strerror(store_err e);
 typedef struct store_config {
 	const char *db_path;          /* required; created (0600) if absent */
 	const char *revoked_path;     /* pam_jwt's revoked= file; NULL = none */
-	unsigned max_failures;        /* failures before a lock; default 5 */
+	unsigned max_failures;        /* failures of one user before a lock;
+	                               * default 5 */
+	unsigned max_failures_addr;   /* failures from one address before a
+	                               * lock; default 50 */
 	unsigned lockout_initial;     /* first lock, seconds; default 60 */
 	unsigned lockout_max;         /* cap of the doubling, seconds; default 3600 */
 	unsigned failure_forget;      /* a counter idle this long (and not locked)
@@ -65,6 +68,7 @@ typedef struct store_config {
 } store_config;
 
 #define STORE_DEFAULT_MAX_FAILURES 5u
+#define STORE_DEFAULT_MAX_FAILURES_ADDR 50u
 #define STORE_DEFAULT_LOCKOUT_INITIAL 60u
 #define STORE_DEFAULT_LOCKOUT_MAX 3600u
 #define STORE_DEFAULT_FAILURE_FORGET 86400u
@@ -204,15 +208,28 @@ store_err store_jti_list(store *s, int64_t now, store_jti_fn *fn, void *arg);
 
 /*
  * Brute-force counters, one per username and one per client address
- * (either key may be NULL to skip it).  After max_failures failures a key is
- * locked for lockout_initial seconds; every further failure after that
- * (until a success or failure_forget seconds of quiet) locks it again for
- * twice the previous lock, capped at lockout_max.  Counters are persisted.
+ * (either key may be NULL to skip it).  After max_failures failures of a
+ * user name (max_failures_addr from an address) that key is locked for
+ * lockout_initial seconds; every further failure after that (until a
+ * success or failure_forget seconds of quiet) locks it again for twice the
+ * previous lock, capped at lockout_max.  Counters are persisted.
  *
+ * store_lock_attempt: the one call before a password check.  In one
+ * transaction: when either key is locked, *ret_remaining = seconds until
+ * both are unlocked and nothing is written (refuse without checking);
+ * otherwise the attempt is counted as a failure on both keys (starting a
+ * lock when it reaches the threshold) and *ret_remaining = 0.  Counting
+ * first means a check is never made that was not recorded, and concurrent
+ * attempts each see the others' counts.  Any error (the write failed,
+ * e.g. a full disk): the attempt was not recorded and the password must
+ * not be checked.  Errors: STORE_E_INVALID, STORE_E_DB.
+ */
+store_err store_lock_attempt(store *s, const char *user, const char *addr,
+    int64_t now, unsigned *ret_remaining);
+
+/*
  * store_lock_check: *ret_remaining = seconds until both keys are unlocked
- * (0 = not locked).  A locked attempt must be refused without checking the
- * password and without calling store_lock_fail.
- * Errors: STORE_E_INVALID, STORE_E_DB.
+ * (0 = not locked); reads only.  Errors: STORE_E_INVALID, STORE_E_DB.
  */
 store_err store_lock_check(store *s, const char *user, const char *addr,
     int64_t now, unsigned *ret_remaining);
@@ -226,8 +243,12 @@ store_err store_lock_fail(store *s, const char *user, const char *addr,
     int64_t now, unsigned *ret_locked_for);
 
 /*
- * store_lock_success: a successful login resets the counters (count and
- * backoff) of user and of addr.  Errors: STORE_E_INVALID, STORE_E_DB.
+ * store_lock_success: a successful login after store_lock_attempt.  The
+ * user's counter is reset (count and backoff); the address's counter only
+ * takes back the one failure store_lock_attempt counted for this attempt
+ * (and a lock that failure alone started), so a user who gets in does not
+ * wipe the failures others made from the same address.
+ * Errors: STORE_E_INVALID, STORE_E_DB.
  */
 store_err store_lock_success(store *s, const char *user, const char *addr);
 

@@ -142,6 +142,7 @@ struct store {
 	char *db_path;
 	char *revoked_path;
 	unsigned max_failures;
+	unsigned max_failures_addr;
 	unsigned lockout_initial;
 	unsigned lockout_max;
 	unsigned failure_forget;
@@ -548,6 +549,8 @@ store_open(const store_config *cfg, int64_t now, store **ret_store)
 	s->log = cfg->log;
 	s->max_failures = cfg->max_failures ? cfg->max_failures :
 	    STORE_DEFAULT_MAX_FAILURES;
+	s->max_failures_addr = cfg->max_failures_addr ?
+	    cfg->max_failures_addr : STORE_DEFAULT_MAX_FAILURES_ADDR;
 	s->lockout_initial = cfg->lockout_initial ? cfg->lockout_initial :
 	    STORE_DEFAULT_LOCKOUT_INITIAL;
 	s->lockout_max = cfg->lockout_max ? cfg->lockout_max :
@@ -1135,12 +1138,33 @@ store_lock_check(store *s, const char *user, const char *addr, int64_t now,
 	return r;
 }
 
+/* Write a counter row.  Caller holds the lock. */
+static store_err
+counter_put(store *s, int kind, const char *key, const counter *c)
+{
+	sqlite3_stmt *st = s->st[S_FAIL_PUT];
+
+	if (bind_int(st, 1, kind) != 0 || bind_text(st, 2, key) != 0 ||
+	    bind_int(st, 3, c->count) != 0 || bind_int(st, 4, c->locked_until) != 0 ||
+	    bind_int(st, 5, c->lock_secs) != 0 ||
+	    bind_int(st, 6, c->last_failure) != 0) {
+		done(s, S_FAIL_PUT);
+		return db_fail(s, "bind");
+	}
+	return run(s, S_FAIL_PUT);
+}
+
+static unsigned
+threshold(const store *s, int kind)
+{
+	return kind == KIND_USER ? s->max_failures : s->max_failures_addr;
+}
+
 /* Count one failure on one key; *locked_for = the lock it started. */
 static store_err
 counter_fail(store *s, int kind, const char *key, int64_t now,
     int64_t *locked_for)
 {
-	sqlite3_stmt *st = s->st[S_FAIL_PUT];
 	store_err r;
 	counter c;
 
@@ -1153,7 +1177,7 @@ counter_fail(store *s, int kind, const char *key, int64_t now,
 	c.last_failure = now;
 	/* Past the threshold every failure outside a lock starts a new one,
 	 * twice as long as the last, up to the cap. */
-	if (c.count >= s->max_failures && c.locked_until <= now) {
+	if (c.count >= threshold(s, kind) && c.locked_until <= now) {
 		if (c.lock_secs <= 0)
 			c.lock_secs = s->lockout_initial;
 		else if (c.lock_secs >= s->lockout_max / 2)
@@ -1163,14 +1187,57 @@ counter_fail(store *s, int kind, const char *key, int64_t now,
 		c.locked_until = now + c.lock_secs;
 		*locked_for = c.lock_secs;
 	}
-	if (bind_int(st, 1, kind) != 0 || bind_text(st, 2, key) != 0 ||
-	    bind_int(st, 3, c.count) != 0 || bind_int(st, 4, c.locked_until) != 0 ||
-	    bind_int(st, 5, c.lock_secs) != 0 ||
-	    bind_int(st, 6, c.last_failure) != 0) {
-		done(s, S_FAIL_PUT);
-		return db_fail(s, "bind");
-	}
-	return run(s, S_FAIL_PUT);
+	return counter_put(s, kind, key, &c);
+}
+
+/* Seconds until key (of kind) is unlocked, into *remaining when larger. */
+static store_err
+counter_remaining(store *s, int kind, const char *key, int64_t now,
+    int64_t *remaining)
+{
+	store_err r;
+	counter c;
+
+	if (key == NULL)
+		return STORE_OK;
+	if ((r = counter_get(s, kind, key, &c)) != STORE_OK)
+		return r;
+	if (c.locked_until - now > *remaining)
+		*remaining = c.locked_until - now;
+	return STORE_OK;
+}
+
+store_err
+store_lock_attempt(store *s, const char *user, const char *addr, int64_t now,
+    unsigned *ret_remaining)
+{
+	int64_t remaining = 0, l;
+	store_err r;
+
+	if (s == NULL || ret_remaining == NULL || !key_ok(user) || !key_ok(addr))
+		return STORE_E_INVALID;
+	pthread_mutex_lock(&s->lock);
+	if ((r = begin(s)) != STORE_OK ||
+	    (r = counter_remaining(s, KIND_USER, user, now, &remaining)) !=
+	    STORE_OK ||
+	    (r = counter_remaining(s, KIND_ADDR, addr, now, &remaining)) !=
+	    STORE_OK)
+		goto out;
+	if (remaining == 0 &&
+	    ((user != NULL &&
+	    (r = counter_fail(s, KIND_USER, user, now, &l)) != STORE_OK) ||
+	    (addr != NULL &&
+	    (r = counter_fail(s, KIND_ADDR, addr, now, &l)) != STORE_OK)))
+		goto out;
+	/* Only a committed count lets a password be checked. */
+	if ((r = commit(s)) != STORE_OK)
+		goto out;
+	*ret_remaining = remaining > (int64_t)s->lockout_max ?
+	    s->lockout_max : (unsigned)remaining;
+ out:
+	rollback(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 store_err
@@ -1206,13 +1273,31 @@ store_lock_fail(store *s, const char *user, const char *addr, int64_t now,
 	return r;
 }
 
+/* Take back the one failure store_lock_attempt counted on an address,
+ * and the lock it started when without it the count is under the
+ * threshold again.  Caller holds the lock, in a transaction. */
+static store_err
+counter_take_back(store *s, const char *addr)
+{
+	store_err r;
+	counter c;
+
+	if ((r = counter_get(s, KIND_ADDR, addr, &c)) != STORE_OK ||
+	    c.count <= 0)
+		return r;
+	c.count--;
+	if (c.count < threshold(s, KIND_ADDR)) {
+		c.locked_until = 0;
+		c.lock_secs = 0;
+	}
+	return counter_put(s, KIND_ADDR, addr, &c);
+}
+
 store_err
 store_lock_success(store *s, const char *user, const char *addr)
 {
-	const char *keys[2] = { user, addr };
 	sqlite3_stmt *st;
 	store_err r;
-	int i;
 
 	if (s == NULL || !key_ok(user) || !key_ok(addr))
 		return STORE_E_INVALID;
@@ -1220,11 +1305,8 @@ store_lock_success(store *s, const char *user, const char *addr)
 	if ((r = begin(s)) != STORE_OK)
 		goto out;
 	st = s->st[S_FAIL_DEL];
-	for (i = 0; i < 2; i++) {
-		if (keys[i] == NULL)
-			continue;
-		if (bind_int(st, 1, i == 0 ? KIND_USER : KIND_ADDR) != 0 ||
-		    bind_text(st, 2, keys[i]) != 0) {
+	if (user != NULL) {
+		if (bind_int(st, 1, KIND_USER) != 0 || bind_text(st, 2, user) != 0) {
 			done(s, S_FAIL_DEL);
 			r = db_fail(s, "bind");
 			goto out;
@@ -1232,6 +1314,8 @@ store_lock_success(store *s, const char *user, const char *addr)
 		if ((r = run(s, S_FAIL_DEL)) != STORE_OK)
 			goto out;
 	}
+	if (addr != NULL && (r = counter_take_back(s, addr)) != STORE_OK)
+		goto out;
 	r = commit(s);
  out:
 	rollback(s);

@@ -1,6 +1,8 @@
 #!/bin/sh
-# lockout.sh: brute-force lockout per user name and per client address,
-# persisted across restarts, doubling backoff; unknown vs known user timing.
+# lockout.sh: brute-force lockout per user name (max_failures) and per client
+# address (max_failures_per_address, higher), persisted across restarts,
+# doubling backoff; unknown vs known user timing; an attempt that cannot be
+# recorded is refused without checking the password.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/daemon/lib-daemon.sh"
 
@@ -20,7 +22,7 @@ r=$(tok_pw alice 'alice pw')
 ok "locked: the right password is refused too" sh -c "[ '$(err_of "$r")' = invalid_grant ]"
 ok "locked: the description says for how long" sh -c "printf '%s' '$(desc_of "$r")' | grep -Eq '^too many failed attempts; try again in [12] seconds$'"
 r=$(tok_pw bob 'bob-pw')
-ok "the client address is locked as well" sh -c "printf '%s' '$(desc_of "$r")' | grep -q 'too many failed attempts'"
+ok "another user behind the same address is not locked by alice's typos" sh -c "printf '%s' '$r' | grep -q access_token"
 ok "lockout logged" grep -q 'password grant refused: user=alice .*locked' "$D/log"
 
 # Persisted: a restart does not reset the counters.
@@ -107,4 +109,67 @@ checked=$(grep -c 'password grant failed: user=dave ' "$D/log")
 ok "12 concurrent guesses, max_failures 3: $checked checked" [ "$checked" = 3 ]
 ok "... every one answered invalid_grant" [ "$(grep -l invalid_grant "$TMPDIR_T"/dave.* | wc -l)" = 12 ]
 daemon_stop
+
+# Per address: a separate, higher threshold.  Three typos lock alice, not
+# bob behind the same address; a success takes back only its own attempt;
+# five failures in all from one address lock that address for everyone.
+MAX_FAILURES=3 daemon_write_conf
+sed -i 's/^max_failures = .*/max_failures = 3\nmax_failures_per_address = 5/' "$D/conf"
+rm -f "$D"/state/jwt-issuerd.db*
+daemon_start || fail "restart for per-address threshold"
+for i in 1 2 3; do tok_pw_from 127.0.0.40 alice wrong >/dev/null; done
+r=$(tok_pw_from 127.0.0.40 alice 'alice pw')
+ok "per address: alice locked after max_failures (3)" sh -c "printf '%s' '$r' | grep -q 'too many failed attempts'"
+r=$(tok_pw_from 127.0.0.40 bob bob-pw)
+ok "per address: bob behind the same address still gets in" sh -c "printf '%s' '$r' | grep -q access_token"
+tok_pw_from 127.0.0.40 nosuch1 wrong >/dev/null
+r=$(tok_pw_from 127.0.0.40 bob bob-pw)
+ok "per address: 4 failures from the address, under 5: bob gets in" sh -c "printf '%s' '$r' | grep -q access_token"
+tok_pw_from 127.0.0.40 nosuch2 wrong >/dev/null
+r=$(tok_pw_from 127.0.0.40 bob bob-pw)
+ok "per address: 5 failures lock the address for everyone" sh -c "printf '%s' '$r' | grep -q 'too many failed attempts'"
+r=$(tok_pw_from 127.0.0.41 bob bob-pw)
+ok "per address: ... and only that address" sh -c "printf '%s' '$r' | grep -q access_token"
+daemon_stop
+
+# Fail closed: a store that cannot record an attempt (disk full, read-only,
+# here a trigger refusing every write to the counters) gets no password
+# checked at all, and the right password gets the same answer as a wrong
+# one (no oracle).  Reads still work, as they do on a full disk.
+MAX_FAILURES=3 daemon_write_conf
+rm -f "$D"/state/jwt-issuerd.db*
+daemon_start || fail "restart for the refusing store"
+$PY -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("CREATE TRIGGER refuse_fail BEFORE INSERT ON failures BEGIN SELECT RAISE(ABORT, \"disk full\"); END")
+db.commit()' "$D/state/jwt-issuerd.db" || fail "could not install the refusing trigger"
+codes=
+for i in 1 2 3 4 5 6; do
+	codes="$codes $(curl -sS -o "$TMPDIR_T/rf.$i" -w '%{http_code}' -d grant_type=password \
+	    -d client_id=ssh-cli -d username=alice -d password=wrong$i "$URL/token")"
+done
+right=$(curl -sS -o "$TMPDIR_T/rf.right" -w '%{http_code}' -d grant_type=password \
+    -d client_id=ssh-cli -d username=alice --data-urlencode 'password=alice pw' "$URL/token")
+ok "store refuses writes: 6 wrong passwords all 503 ($codes)" [ "$codes" = " 503 503 503 503 503 503" ]
+ok "store refuses writes: the right password gets 503 too ($right)" [ "$right" = 503 ]
+ok "... temporarily_unavailable, same body" cmp "$TMPDIR_T/rf.1" "$TMPDIR_T/rf.right"
+checked=$(grep -c 'password grant failed: user=alice ' "$D/log")
+ok "store refuses writes: no password checked ($checked)" [ "$checked" = 0 ]
+ok "store refuses writes: logged" grep -q 'not recorded' "$D/log"
+$PY -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("DROP TRIGGER refuse_fail")
+db.commit()' "$D/state/jwt-issuerd.db"
+r=$(tok_pw alice 'alice pw')
+ok "store writable again: the right password works" sh -c "printf '%s' '$r' | grep -q access_token"
+daemon_stop
+# The new key is checked like the others: bad values refused by name.
+for v in 0 100001 ten; do
+	MAX_FAILURES=3 daemon_write_conf
+	sed -i "s/^max_failures = .*/max_failures = 3\nmax_failures_per_address = $v/" "$D/conf"
+	"$ISSUERD" -c "$D/conf" -t >/dev/null 2>"$TMPDIR_T/t.err"; rc=$?
+	ok "max_failures_per_address = $v refused (rc $rc)" sh -c "[ $rc = 1 ] && grep -q max_failures_per_address '$TMPDIR_T/t.err'"
+done
 done_testing

@@ -491,6 +491,7 @@ test_lockout_by_address(void **state)
 	unsigned lf = 9;
 
 	f->cfg.max_failures = 3;
+	f->cfg.max_failures_addr = 3;
 	open_store(f, T0);
 	/* One address spraying different user names is locked... */
 	fail_n(f, "a1", "192.0.2.1", T0, 1, 0);
@@ -527,6 +528,7 @@ test_lockout_persists(void **state)
 	int64_t t = T0;
 
 	f->cfg.max_failures = 2;
+	f->cfg.max_failures_addr = 2;
 	open_store(f, t);
 	fail_n(f, "w", "198.51.100.7", t, 2, 60);
 	open_store(f, t + 10);                   /* restart */
@@ -657,6 +659,73 @@ raw_int(const char *db, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(raw);
 	return v;
+}
+
+/*
+ * store_lock_attempt counts before the check, per user and per address with
+ * their own thresholds; a locked attempt writes nothing; a success resets
+ * the user and takes back only its own failure on the address; a store
+ * that cannot record the attempt says so (the caller must not check).
+ */
+static void
+test_lockout_attempt(void **state)
+{
+	fx *f = *state;
+	const char *ip = "203.0.113.5";
+	unsigned r = 99;
+	int i;
+
+	f->cfg.max_failures = 3;
+	f->cfg.max_failures_addr = 5;
+	open_store(f, T0);
+	/* Three attempts by "x" are three failures: the third locks "x". */
+	for (i = 0; i < 3; i++) {
+		assert_store(store_lock_attempt(f->s, "x", ip, T0, &r), STORE_OK);
+		assert_int_equal(r, 0);
+	}
+	assert_int_equal(remaining(f, "x", NULL, T0), 60);
+	/* Refused while locked, and not counted against the address. */
+	assert_store(store_lock_attempt(f->s, "x", ip, T0, &r), STORE_OK);
+	assert_int_equal(r, 60);
+	assert_int_equal(raw_int(f->db, "SELECT count FROM failures WHERE "
+	    "kind = 1"), 3);
+	/* The address (threshold 5) is not locked: "y" may try, and its
+	 * success takes back its own attempt only. */
+	assert_int_equal(remaining(f, NULL, ip, T0), 0);
+	assert_store(store_lock_attempt(f->s, "y", ip, T0, &r), STORE_OK);
+	assert_int_equal(r, 0);
+	assert_store(store_lock_success(f->s, "y", ip), STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count FROM failures WHERE "
+	    "kind = 1"), 3);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM failures WHERE "
+	    "kind = 0 AND key = 'y'"), 0);
+	/* A success whose own attempt reached the address threshold takes
+	 * back the lock that attempt started. */
+	assert_store(store_lock_attempt(f->s, "z1", ip, T0, &r), STORE_OK);
+	assert_store(store_lock_attempt(f->s, "z2", ip, T0, &r), STORE_OK);
+	assert_int_equal(remaining(f, NULL, ip, T0), 60);
+	assert_store(store_lock_success(f->s, "z2", ip), STORE_OK);
+	assert_int_equal(remaining(f, NULL, ip, T0), 0);
+	/* Five failures from the address lock it for every name. */
+	assert_store(store_lock_attempt(f->s, "z3", ip, T0, &r), STORE_OK);
+	assert_int_equal(r, 0);
+	assert_store(store_lock_attempt(f->s, "z4", ip, T0, &r), STORE_OK);
+	assert_int_equal(r, 60);
+	/* A store that refuses writes: the attempt is not recorded, and
+	 * that is an error, not "unlocked". */
+	raw_exec(f->db, "CREATE TRIGGER refuse BEFORE INSERT ON failures "
+	    "BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+	r = 77;
+	assert_store(store_lock_attempt(f->s, "new", "198.51.100.1", T0, &r),
+	    STORE_E_DB);
+	assert_int_equal(r, 77);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM failures WHERE "
+	    "key = 'new'"), 0);
+	raw_exec(f->db, "DROP TRIGGER refuse;");
+	assert_store(store_lock_attempt(f->s, "new", "198.51.100.1", T0, &r),
+	    STORE_OK);
+	assert_store(store_lock_attempt(f->s, "", NULL, T0, &r),
+	    STORE_E_INVALID);
 }
 
 static void
@@ -1101,6 +1170,7 @@ main(void)
 		T(test_lockout_by_address),
 		T(test_lockout_forget),
 		T(test_lockout_persists),
+		T(test_lockout_attempt),
 		T(test_persistence_reopen),
 		T(test_durability_kill9),
 		T(test_migrate_from_v1),
