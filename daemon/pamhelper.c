@@ -147,6 +147,29 @@ run_pam(const char *service, const char *user, const char *password,
 	return res;
 }
 
+/* Account check alone (the refresh grant): the user authenticated earlier;
+ * is the account still there and usable? */
+static int
+run_acct(const char *service, const char *user, int *ret_rc)
+{
+	/* answered = 1: a module that prompts during the account step gets
+	 * no password from us. */
+	conv_ctx ctx = { .user = user, .password = "", .answered = 1 };
+	struct pam_conv pc = { .conv = conv, .appdata_ptr = &ctx };
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	rc = pam_start(service, user, &pc, &pamh);
+	if (rc != PAM_SUCCESS) {
+		*ret_rc = rc;
+		return PAMHELPER_ERROR;
+	}
+	rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	*ret_rc = rc;
+	pam_end(pamh, rc);
+	return pamhelper_map_acct(rc);
+}
+
 void
 pamhelper_main(int fd, const char *service)
 {
@@ -158,7 +181,7 @@ pamhelper_main(int fd, const char *service)
 	uint16_t ulen;
 	size_t pwlen;
 	int32_t code;
-	int res, rc;
+	int res, rc, acct_only;
 
 	/* The parent may die mid-write: an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -169,8 +192,11 @@ pamhelper_main(int fd, const char *service)
 		    pwauthp_read_full(fd, req, len) != 0)
 			break;
 		memcpy(&ulen, req, sizeof(ulen));
+		acct_only = (ulen & PAMHELPER_ACCT_ONLY) != 0;
+		ulen = (uint16_t)(ulen & ~PAMHELPER_ACCT_ONLY);
 		if (ulen == 0 || ulen > PWAUTH_USER_MAX || ulen > len - 2u ||
-		    len - 2u - ulen > PWAUTH_PASSWORD_MAX)
+		    len - 2u - ulen > PWAUTH_PASSWORD_MAX ||
+		    (acct_only && len != 2u + ulen))
 			break;
 		pwlen = len - 2u - ulen;
 		memcpy(user, req + 2, ulen);
@@ -182,7 +208,9 @@ pamhelper_main(int fd, const char *service)
 		if (strlen(user) != ulen || strlen(pw) != pwlen) {
 			res = PAMHELPER_DENIED;
 			rc = PAM_AUTH_ERR;
-		} else
+		} else if (acct_only)
+			res = run_acct(service, user, &rc);
+		else
 			res = run_pam(service, user, pw, &rc);
 		explicit_bzero(pw, sizeof(pw));
 		code = rc;

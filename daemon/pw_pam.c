@@ -183,13 +183,13 @@ wait_readable(int fd)
 
 /* One exchange with a helper; *ret_res and *ret_rc on success. */
 static int
-exchange(int fd, const char *user, size_t ulen, const char *pw, size_t pwlen,
-    int *ret_res, int32_t *ret_rc, const char **why)
+exchange(int fd, const char *user, size_t ulen, int acct_only, const char *pw,
+    size_t pwlen, int *ret_res, int32_t *ret_rc, const char **why)
 {
 	size_t msglen = 4 + 2 + ulen + pwlen;
 	unsigned char *msg = NULL, resp[PAMHELPER_RESP_LEN];
 	uint32_t len = (uint32_t)(2 + ulen + pwlen), rlen;
-	uint16_t ul = (uint16_t)ulen;
+	uint16_t ul = (uint16_t)(ulen | (acct_only ? PAMHELPER_ACCT_ONLY : 0));
 	int32_t rc;
 	int r = -1;
 
@@ -223,8 +223,11 @@ exchange(int fd, const char *user, size_t ulen, const char *pw, size_t pwlen,
 	return r;
 }
 
-pwauth_result
-pwpam_check(pwpam *p, const char *user, const char *pw, size_t pwlen)
+/* One request to a free helper: a password check, or (acct_only, pw "")
+ * the account step alone. */
+static pwauth_result
+pwpam_call(pwpam *p, const char *user, int acct_only, const char *pw,
+    size_t pwlen)
 {
 	const char *why = NULL;
 	helper *h = NULL;
@@ -258,7 +261,8 @@ pwpam_check(pwpam *p, const char *user, const char *pw, size_t pwlen)
 	h->busy = 1;
 	pthread_mutex_unlock(&p->mu);
 
-	ok = exchange(h->fd, user, ulen, pw, pwlen, &res, &rc, &why) == 0;
+	ok = exchange(h->fd, user, ulen, acct_only, pw, pwlen, &res, &rc,
+	    &why) == 0;
 
 	pthread_mutex_lock(&p->mu);
 	h->busy = 0;
@@ -276,14 +280,27 @@ pwpam_check(pwpam *p, const char *user, const char *pw, size_t pwlen)
 	case PAMHELPER_ACCOUNT:
 		/* The caller logs the user with the outcome; user names
 		 * come from the network, so not here. */
-		pwauthp_log(p->log, LOG_INFO, "pam: password right but account"
-		    " not usable (PAM code %d)", (int)rc);
+		pwauthp_log(p->log, LOG_INFO, "pam: %s account not usable (PAM"
+		    " code %d)", acct_only ? "refresh:" : "password right but",
+		    (int)rc);
 		return PWAUTH_ACCOUNT;
 	default:
 		pwauthp_log(p->log, LOG_ERR, "pam: service %s failed (PAM code"
 		    " %d)", p->service, (int)rc);
 		return PWAUTH_ERROR;
 	}
+}
+
+pwauth_result
+pwpam_check(pwpam *p, const char *user, const char *pw, size_t pwlen)
+{
+	return pwpam_call(p, user, 0, pw, pwlen);
+}
+
+pwauth_result
+pwpam_account(pwpam *p, const char *user)
+{
+	return pwpam_call(p, user, 1, "", 0);
 }
 
 pwpam *

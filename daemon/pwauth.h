@@ -97,6 +97,32 @@ pwauth_result pwauth_check(pwauth *pa, const char *user, const char *password,
 int pwauth_reload(pwauth *pa);
 
 /*
+ * pwauth_account: is user still a usable account?  No password involved:
+ * used by the refresh grant, whose user authenticated earlier, to stop
+ * refreshing for users removed, locked or expired since.
+ *  file  listed and not locked: PWAUTH_OK; else PWAUTH_DENIED (no hash
+ *        is computed: callers pass names from the store, not the network).
+ *  pam   pam_acct_mgmt alone (no pam_authenticate) in a root helper:
+ *        PWAUTH_OK, PWAUTH_ACCOUNT (expired, locked, password expired),
+ *        PWAUTH_DENIED (unknown user), PWAUTH_ERROR (PAM failed, or no
+ *        helper).  Blocking: never on MHD's event thread.
+ * NULL pa or user: PWAUTH_ERROR.
+ */
+pwauth_result pwauth_account(pwauth *pa, const char *user);
+
+/*
+ * pwauth_reload_notify: pwauth_reload, and on success call fn(user, why,
+ * arg) for every user of the old table that the new one no longer lets
+ * in the same way: why is "removed", "locked" or "password_changed" (the
+ * hash differs).  The caller ends those users' refresh families.  fn runs
+ * after the swap, with no lock held.  pam: a no-op (PAM has no list to
+ * compare; see pwauth_account), 0.  fn may be NULL.
+ * Errors: -1 (logged; the old table is kept and fn is not called).
+ */
+typedef void pwauth_gone_fn(const char *user, const char *why, void *arg);
+int pwauth_reload_notify(pwauth *pa, pwauth_gone_fn *fn, void *arg);
+
+/*
  * pwauth_free: free the table / close the helpers' sockets (they exit) and
  * reap them.  NULL-safe; returns NULL.  No check may be running.
  */

@@ -30,7 +30,8 @@ int pwfile_open(const char *path, uid_t owner, issuerd_log_fn *log,
     pwfile **ret);
 pwauth_result pwfile_check(pwfile *f, const char *user, const char *pw,
     size_t pwlen);
-int pwfile_reload(pwfile *f);
+int pwfile_reload(pwfile *f, pwauth_gone_fn *fn, void *arg);
+pwauth_result pwfile_account(pwfile *f, const char *user);
 pwfile *pwfile_free(pwfile *f);
 
 /* PAM backend, parent side (pw_pam.c). */
@@ -38,6 +39,7 @@ int pwpam_open(const char *service, unsigned nhelpers, issuerd_log_fn *log,
     pwpam **ret);
 pwauth_result pwpam_check(pwpam *p, const char *user, const char *pw,
     size_t pwlen);
+pwauth_result pwpam_account(pwpam *p, const char *user);
 pwpam *pwpam_free(pwpam *p);
 
 /*
@@ -46,8 +48,13 @@ pwpam *pwpam_free(pwpam *p);
  *   request:  u32 len | u16 ulen | user[ulen] | password[len - 2 - ulen]
  *             with 1 <= ulen <= PWAUTH_USER_MAX, password <= PWAUTH_PASSWORD_MAX
  *   response: u32 len (= 5) | u8 result | i32 PAM return code (for the log)
+ *   With PAMHELPER_ACCT_ONLY set in ulen the request carries no password
+ *   (len == 2 + ulen) and the helper runs pam_acct_mgmt alone.
  * Any violation makes the reader drop the connection (the helper exits).
  */
+#define PAMHELPER_ACCT_ONLY 0x8000u
+_Static_assert(PWAUTH_USER_MAX < PAMHELPER_ACCT_ONLY,
+    "the account-only flag must not collide with a user length");
 #define PAMHELPER_REQ_MAX (2u + PWAUTH_USER_MAX + PWAUTH_PASSWORD_MAX)
 #define PAMHELPER_RESP_LEN 5u
 enum { PAMHELPER_OK = 0, PAMHELPER_DENIED = 1, PAMHELPER_ACCOUNT = 2,

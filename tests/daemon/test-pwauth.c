@@ -926,6 +926,98 @@ cleanup_pam_dir(void)
 		fprintf(stderr, "# could not remove %s\n", d);
 }
 
+/* ---- the user still there? (issue 9, item 6) ---------------------------- */
+
+typedef struct gone_seen {
+	char names[8][40];
+	int n;
+} gone_seen;
+
+static void
+collect_gone(const char *user, const char *why, void *arg)
+{
+	gone_seen *g = arg;
+
+	if (g->n < 8)
+		snprintf(g->names[g->n++], sizeof(g->names[0]), "%s=%s", user,
+		    why);
+}
+
+static int
+gone_has(const gone_seen *g, const char *what)
+{
+	for (int i = 0; i < g->n; i++)
+		if (strcmp(g->names[i], what) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_file_account_and_changes(void **state)
+{
+	gone_seen g;
+	char text[2048];
+	pwauth *pa;
+
+	(void)state;
+	write_users();
+	pa = open_users();
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "locked"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "nobody"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "Bad:Name"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, ""), PWAUTH_DENIED);
+	/* bob removed, alice's password changed, _svc.x-1 still locked,
+	 * carol new, locked unlocked: only bob and alice are reported. */
+	snprintf(text, sizeof(text), "alice:%s\nlocked:%s\n_svc.x-1:!\n"
+	    "carol:%s\n", bob_hash, alice_hash, cheap_hash);
+	write_file(users, text, 0600);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_true(gone_has(&g, "alice=password_changed"));
+	assert_true(gone_has(&g, "bob=removed"));
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "carol"), PWAUTH_OK);
+	/* alice locked: reported as locked. */
+	snprintf(text, sizeof(text), "alice:!%s\nlocked:%s\n_svc.x-1:!\n"
+	    "carol:%s\n", bob_hash, alice_hash, cheap_hash);
+	write_file(users, text, 0600);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_true(gone_has(&g, "alice=locked"));
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_DENIED);
+	/* A failed reload reports nothing and keeps the table. */
+	write_file(users, text, 0644);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), -1);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(pwauth_account(pa, "carol"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(NULL, "carol"), PWAUTH_ERROR);
+	pwauth_free(pa);
+}
+
+static void
+test_pam_account(void **state)
+{
+	pwauth *pa = NULL;
+
+	(void)state;
+	need_pam();
+	log_reset();
+	assert_int_equal(pwauth_open_pam(NULL, 1, tlog, &pa), 0);
+	/* pam_acct_mgmt only: no password involved. */
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_ACCOUNT);
+	assert_int_equal(pwauth_account(pa, ""), PWAUTH_DENIED);
+	assert_int_not_equal(pwauth_account(pa, "nobody"), PWAUTH_OK);
+	/* The helper still serves password checks afterwards. */
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	pwauth_free(pa);
+}
+
 #define FILE_TESTS \
 	cmocka_unit_test(test_name_rule), \
 	cmocka_unit_test(test_file_good_bad), \
@@ -934,7 +1026,8 @@ cleanup_pam_dir(void)
 	cmocka_unit_test(test_file_permissions), \
 	cmocka_unit_test(test_file_reload), \
 	cmocka_unit_test(test_file_reload_mid_check), \
-	cmocka_unit_test(test_pam_result_mapping)
+	cmocka_unit_test(test_pam_result_mapping), \
+	cmocka_unit_test(test_file_account_and_changes)
 
 int
 main(int argc, char **argv)
@@ -949,6 +1042,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pam_concurrent),
 		cmocka_unit_test(test_pam_helper_dies),
 		cmocka_unit_test(test_pam_helper_protocol),
+		cmocka_unit_test(test_pam_account),
 	};
 	const struct CMUnitTest no_pam[] = { FILE_TESTS };
 	int rc;
