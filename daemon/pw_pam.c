@@ -303,6 +303,17 @@ pwpam_account(pwpam *p, const char *user)
 	return pwpam_call(p, user, 1, "", 0);
 }
 
+int
+pwpam_alive(pwpam *p)
+{
+	int n;
+
+	pthread_mutex_lock(&p->mu);
+	n = (int)p->alive;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
 pwpam *
 pwpam_free(pwpam *p)
 {

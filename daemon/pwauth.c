@@ -157,6 +157,18 @@ pwauth_account(pwauth *pa, const char *user)
 	return PWAUTH_ERROR;
 }
 
+int
+pwauth_helpers_alive(pwauth *pa)
+{
+	return pa != NULL && pa->pam != NULL ? pwpam_alive(pa->pam) : -1;
+}
+
+int
+pwauth_has_list(const pwauth *pa)
+{
+	return pa != NULL && pa->file != NULL;
+}
+
 pwauth *
 pwauth_free(pwauth *pa)
 {

@@ -123,6 +123,20 @@ typedef void pwauth_gone_fn(const char *user, const char *why, void *arg);
 int pwauth_reload_notify(pwauth *pa, pwauth_gone_fn *fn, void *arg);
 
 /*
+ * pwauth_has_list: 1 when the backend holds its own list of users (file),
+ * so that every user can be checked cheaply with pwauth_account; 0 for pam
+ * (each check is a PAM conversation) and NULL.
+ */
+int pwauth_has_list(const pwauth *pa);
+
+/*
+ * pwauth_helpers_alive: pam: how many helpers can take a request now
+ * (busy ones count; 0 means every password grant fails).  -1 for the file
+ * backend and NULL.  Thread-safe.
+ */
+int pwauth_helpers_alive(pwauth *pa);
+
+/*
  * pwauth_free: free the table / close the helpers' sockets (they exit) and
  * reap them.  NULL-safe; returns NULL.  No check may be running.
  */

@@ -40,6 +40,7 @@ int pwpam_open(const char *service, unsigned nhelpers, issuerd_log_fn *log,
 pwauth_result pwpam_check(pwpam *p, const char *user, const char *pw,
     size_t pwlen);
 pwauth_result pwpam_account(pwpam *p, const char *user);
+int pwpam_alive(pwpam *p);
 pwpam *pwpam_free(pwpam *p);
 
 /*
