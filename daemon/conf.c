@@ -339,7 +339,8 @@ http_set(struct parse *p, const char *key, const char *v)
 
 static const char *const password_keys[] = {
 	"backend", "users_file", "pam_service", "max_failures",
-	"lockout_initial", "lockout_max", "workers", NULL
+	"lockout_initial", "lockout_max", "workers",
+	"pam_timeout", NULL
 };
 
 static int
@@ -388,6 +389,11 @@ password_set(struct parse *p, const char *key, const char *v)
 		if (!set_num(p, key, v, 0, 256, &n))
 			return 0;
 		c->workers = (unsigned)n;
+		return 1;
+	case 7:
+		if (!set_num(p, key, v, 1, 600, &n))
+			return 0;
+		c->pam_timeout = (unsigned)n;
 		return 1;
 	default:
 		return 0;

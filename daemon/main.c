@@ -44,6 +44,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define PURGE_INTERVAL 600       /* seconds between store purges */
 #define DRAIN_TIMEOUT 20         /* seconds SIGTERM waits for requests */
+#define PAM_WATCH_INTERVAL 5     /* seconds between looks at the PAM helpers */
 
 struct daemon {
 	const char *config_path;
@@ -51,6 +52,7 @@ struct daemon {
 	struct pwauth *pw;
 	struct store *store;
 	struct http *http;
+	int pam_degraded;        /* last STATUS= said no PAM helper */
 };
 
 static void
@@ -129,10 +131,15 @@ open_pwauth(const struct conf *c, uid_t owner, struct pwauth **ret)
 	*ret = NULL;
 	if (!(c->all_grants & GRANT_PASSWORD))
 		return 0;       /* no client may use it: nothing to open */
-	if (c->backend == PW_BACKEND_PAM)
+	if (c->backend == PW_BACKEND_PAM) {
 		/* One helper per worker thread, within the helpers' 1..16. */
-		return pwauth_open_pam(c->pam_service, c->workers == 0 ? 0 :
-		    c->workers > 16 ? 16 : c->workers, log_msg, ret);
+		if (pwauth_open_pam(c->pam_service, c->workers == 0 ? 0 :
+		    c->workers > 16 ? 16 : c->workers, log_msg, ret) != 0)
+			return -1;
+		if (c->pam_timeout != 0)
+			pwauth_set_pam_timeout(*ret, c->pam_timeout);
+		return 0;
+	}
 	return pwauth_open_file(c->users_file, owner, log_msg, ret);
 }
 
@@ -189,8 +196,10 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 		    n->state_dir) || str_differs(o->revoked_file, n->revoked_file) },
 		{ "[issuer] refresh_token_lifetime",
 		    o->refresh_token_lifetime != n->refresh_token_lifetime },
-		{ "[password] backend, users_file, pam_service or workers",
+		{ "[password] backend, users_file, pam_service, workers or "
+		    "pam_timeout",
 		    o->backend != n->backend || o->workers != n->workers ||
+		    o->pam_timeout != n->pam_timeout ||
 		    str_differs(o->users_file, n->users_file) ||
 		    str_differs(o->pam_service, n->pam_service) },
 		{ "[password] lockout settings",
@@ -380,6 +389,27 @@ revoke_user_cmd(const struct conf *c, const char *user)
 	log_notice("--revoke-user: user=%s: %u refresh famil%s revoked", user,
 	    n, n == 1 ? "y" : "ies");
 	return 0;
+}
+
+/* Tell systemd (STATUS=) when the pam backend has no helper that can
+ * answer, and when it has again; /healthz says the same on its own. */
+static void
+watch_pam(struct daemon *d)
+{
+	int n = pwauth_helpers_available(d->pw);
+
+	if (n < 0 || (n == 0) == d->pam_degraded)
+		return;
+	d->pam_degraded = n == 0;
+	if (d->pam_degraded) {
+		log_err("pam backend degraded: no PAM helper can answer "
+		    "(stalled or being replaced); password grants fail");
+		sd_notify(0, "STATUS=serving; DEGRADED: no PAM helper "
+		    "available, password grants fail");
+	} else {
+		log_notice("pam backend: helpers available again");
+		sd_notify(0, "STATUS=serving; PAM helpers available again");
+	}
 }
 
 static void
@@ -613,6 +643,12 @@ main(int argc, char **argv)
 			ts.tv_sec = (time_t)(wd_usec / 2 / 1000000);
 			ts.tv_nsec = (long)(wd_usec / 2 % 1000000) * 1000;
 		}
+		/* The pam backend's helpers: look every few seconds. */
+		if (pwauth_helpers_available(d.pw) >= 0 &&
+		    ts.tv_sec >= PAM_WATCH_INTERVAL) {
+			ts.tv_sec = PAM_WATCH_INTERVAL;
+			ts.tv_nsec = 0;
+		}
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGHUP) {
 			reload(&d);
@@ -626,6 +662,7 @@ main(int argc, char **argv)
 		}
 		if (wd_usec != 0)
 			sd_notify(0, "WATCHDOG=1");
+		watch_pam(&d);
 		if (time(NULL) >= next_purge) {
 			unsigned purged = 0;
 

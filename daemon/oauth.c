@@ -1098,7 +1098,7 @@ oauth_healthz(const struct request *req, struct response *resp)
 	pthread_mutex_unlock(&health_mu);
 	/* The pam backend with no helper left answers every password grant
 	 * with 503: say so (a later reload-failure detail wins: one line). */
-	helpers = pwauth_helpers_alive(the_pw);
+	helpers = pwauth_helpers_available(the_pw);
 	if (detail[0] == '\0' && helpers == 0)
 		snprintf(detail, sizeof(detail), "password backend: no PAM "
 		    "helper available");

@@ -158,9 +158,16 @@ pwauth_account(pwauth *pa, const char *user)
 }
 
 int
-pwauth_helpers_alive(pwauth *pa)
+pwauth_helpers_available(pwauth *pa)
 {
-	return pa != NULL && pa->pam != NULL ? pwpam_alive(pa->pam) : -1;
+	return pa != NULL && pa->pam != NULL ? pwpam_available(pa->pam) : -1;
+}
+
+void
+pwauth_set_pam_timeout(pwauth *pa, unsigned seconds)
+{
+	if (pa != NULL)
+		pwpam_set_timeout(pa->pam, seconds);
 }
 
 int

@@ -73,9 +73,12 @@ int pwauth_open_file(const char *path, uid_t owner, issuerd_log_fn *log,
  * "jwt-issuerd").  Must be called while still root (for pam_unix) and
  * before any threads are started (fork); the helpers close every fd but
  * their socket.  Concurrency: one request per helper at a time; callers
- * beyond nhelpers wait for a free helper.  A helper that dies or hangs
- * longer than 60 s is dropped (it cannot be re-forked after privileges are
- * dropped); when none is left pwauth_check returns PWAUTH_ERROR.
+ * beyond nhelpers wait for a free helper.  The helpers are forked by a
+ * root supervisor process forked here too (pamhelper.c): a helper that
+ * dies or hangs longer than the timeout (pwauth_set_pam_timeout, default
+ * 60 s) is dropped, the supervisor kills it and forks a replacement (at
+ * once; with a doubling delay up to 30 s while replacements fail before
+ * answering).  When no helper can be had pwauth_check returns PWAUTH_ERROR.
  * service is copied.  Errors: -1 (logged).  On success 0 and *ret_pa.
  */
 int pwauth_open_pam(const char *service, unsigned nhelpers,
@@ -130,11 +133,20 @@ int pwauth_reload_notify(pwauth *pa, pwauth_gone_fn *fn, void *arg);
 int pwauth_has_list(const pwauth *pa);
 
 /*
- * pwauth_helpers_alive: pam: how many helpers can take a request now
- * (busy ones count; 0 means every password grant fails).  -1 for the file
- * backend and NULL.  Thread-safe.
+ * pwauth_helpers_available: pam: how many helpers can answer a request
+ * soon: running, and idle or busy for less than half the timeout (a
+ * helper stuck in a stalled PAM stack does not count).  0 means password
+ * grants fail or wait until a helper is replaced.  -1 for the file backend
+ * and NULL.  Thread-safe.
  */
-int pwauth_helpers_alive(pwauth *pa);
+int pwauth_helpers_available(pwauth *pa);
+
+/*
+ * pwauth_set_pam_timeout: pam: how long a helper may take to answer
+ * (seconds, > 0; default 60) before it is dropped and replaced.  Other
+ * backends: no-op.  Call before the first check.
+ */
+void pwauth_set_pam_timeout(pwauth *pa, unsigned seconds);
 
 /*
  * pwauth_free: free the table / close the helpers' sockets (they exit) and

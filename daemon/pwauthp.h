@@ -40,7 +40,8 @@ int pwpam_open(const char *service, unsigned nhelpers, issuerd_log_fn *log,
 pwauth_result pwpam_check(pwpam *p, const char *user, const char *pw,
     size_t pwlen);
 pwauth_result pwpam_account(pwpam *p, const char *user);
-int pwpam_alive(pwpam *p);
+int pwpam_available(pwpam *p);
+void pwpam_set_timeout(pwpam *p, unsigned seconds);
 pwpam *pwpam_free(pwpam *p);
 
 /*
@@ -66,6 +67,21 @@ enum { PAMHELPER_OK = 0, PAMHELPER_DENIED = 1, PAMHELPER_ACCOUNT = 2,
  * closes, then _exit(0).  service: the PAM service name.  Never returns.
  */
 void pamhelper_main(int fd, const char *service) __attribute__((noreturn));
+
+/*
+ * The supervisor (root, forked by pw_pam.c before the privilege drop) and
+ * its fixed frames on a SOCK_STREAM socketpair, host byte order:
+ *   request:  u32 op (PAMSUP_SPAWN) | u32 slot (< PAMSUP_SLOTS)
+ *   response: u8 status (0 = ok) | i32 helper pid, and with status 0 the
+ *             helper's socket as one SCM_RIGHTS descriptor
+ * SPAWN kills the slot's previous helper (and its process group), forks a
+ * new one.  Anything else ends the supervisor.  pamsup_main: serve on fd
+ * until it closes, end the helpers, _exit(0).  Never returns.
+ */
+#define PAMSUP_SPAWN 1u
+#define PAMSUP_SLOTS 16u
+#define PAMSUP_RESP_LEN 5u
+void pamsup_main(int fd, const char *service) __attribute__((noreturn));
 
 /* The helper's PAM decisions, exposed for tests: the result of
  * pam_authenticate's and pam_acct_mgmt's return codes. */

@@ -554,9 +554,9 @@ need_pam(void)
 	assert_true(have_pam);
 }
 
-/* Child processes of ours, from /proc (the helpers). */
+/* Child processes of parent, from /proc. */
 static int
-children(pid_t *out, int max)
+children_of(pid_t parent, pid_t *out, int max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -575,13 +575,34 @@ children(pid_t *out, int max)
 			continue;
 		if (fgets(buf, sizeof(buf), fp) != NULL &&
 		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == getpid() &&
+		    sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == parent &&
 		    p[2] != 'Z')
 			out[n++] = (pid_t)atol(de->d_name);
 		fclose(fp);
 	}
 	closedir(d);
 	return n;
+}
+
+/* The helpers: children of our one child, the supervisor (0 when there is
+ * no supervisor). */
+static int
+children(pid_t *out, int max)
+{
+	pid_t sup[4];
+
+	if (children_of(getpid(), sup, 4) != 1)
+		return 0;
+	return children_of(sup[0], out, max);
+}
+
+static pid_t
+supervisor(void)
+{
+	pid_t sup[4];
+
+	assert_int_equal(children_of(getpid(), sup, 4), 1);
+	return sup[0];
 }
 
 static void
@@ -679,22 +700,31 @@ test_pam_concurrent(void **state)
 	pwauth_free(pa);
 }
 
-/* A helper that dies is dropped; the others carry on; none left = error. */
+/* A helper that dies is dropped and replaced by the supervisor; without
+ * the supervisor nothing can replace them: an error, not a hang. */
 static void
 test_pam_helper_dies(void **state)
 {
 	pwauth *pa = NULL;
-	pid_t kids[8];
-	int i, errs = 0;
+	pid_t kids[8], sup;
+	int i, errs = 0, n;
 
 	(void)state;
 	need_pam();
 	log_reset();
 	assert_int_equal(pwauth_open_pam("jwt-issuerd", 2, tlog, &pa), 0);
+	sup = supervisor();
 	assert_int_equal(children(kids, 8), 2);
+	assert_int_equal(pwauth_helpers_available(pa), 2);
 	assert_int_equal(kill(kids[0], SIGKILL), 0);
+	assert_int_equal(kill(kids[1], SIGKILL), 0);
 	usleep(100 * 1000);
-	for (i = 0; i < 4; i++) {
+	/* A request meets a dead helper: it fails, the slot is refilled. */
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	/* The other dead one (never asked) is found by the health look. */
+	assert_int_equal(pwauth_helpers_available(pa), 2);
+	assert_non_null(strstr(logbuf, "died while idle"));
+	for (i = 0; i < 6; i++) {
 		pwauth_result r = pwauth_check(pa, "alice", PW("secret"));
 
 		if (r == PWAUTH_ERROR)
@@ -702,15 +732,58 @@ test_pam_helper_dies(void **state)
 		else
 			assert_int_equal(r, PWAUTH_OK);
 	}
-	assert_true(errs <= 1);
+	assert_int_equal(errs, 0);
 	assert_non_null(strstr(logbuf, "dropped"));
+	assert_non_null(strstr(logbuf, "started (slot 0"));
+	assert_int_equal(pwauth_helpers_available(pa), 2);
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	/* The supervisor reaped the dead ones: two helpers, no zombies. */
+	for (i = 0; i < 50 && (n = children(kids, 8)) != 2; i++)
+		usleep(20 * 1000);
+	assert_int_equal(n, 2);
+	/* Supervisor and helpers gone: no replacement. */
+	assert_int_equal(kill(kids[0], SIGKILL), 0);
 	assert_int_equal(kill(kids[1], SIGKILL), 0);
+	assert_int_equal(kill(sup, SIGKILL), 0);
 	usleep(100 * 1000);
-	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
-	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pwauth_check(pa, "alice", PW("secret")),
+		    PWAUTH_ERROR);
 	assert_non_null(strstr(logbuf, "no helper left"));
+	assert_int_equal(pwauth_helpers_available(pa), 0);
 	pwauth_free(pa);
-	assert_int_equal(children(kids, 8), 0);
+	assert_int_equal(children_of(getpid(), kids, 8), 0);
+}
+
+/* A helper that does not answer within the timeout is dropped, killed by
+ * the supervisor and replaced; the next check works. */
+static void
+test_pam_helper_stalls(void **state)
+{
+	pwauth *pa = NULL;
+	pid_t kids[8], old;
+	int i, n;
+
+	(void)state;
+	need_pam();
+	log_reset();
+	assert_int_equal(pwauth_open_pam("jwt-issuerd", 1, tlog, &pa), 0);
+	pwauth_set_pam_timeout(pa, 1);
+	assert_int_equal(children(kids, 8), 1);
+	old = kids[0];
+	/* A stopped helper is a stalled PAM stack as far as we can tell. */
+	assert_int_equal(kill(old, SIGSTOP), 0);
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	assert_non_null(strstr(logbuf, "no answer in time"));
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	for (i = 0; i < 50 && ((n = children(kids, 8)) != 1 || kids[0] == old);
+	    i++)
+		usleep(20 * 1000);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(kids[0], old);
+	assert_int_equal(kill(old, 0), -1);   /* killed and reaped */
+	pwauth_free(pa);
+	assert_int_equal(children_of(getpid(), kids, 8), 0);
 }
 
 /* The helper itself: bounded, length-prefixed requests; anything out of
@@ -1041,6 +1114,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pam_service_name),
 		cmocka_unit_test(test_pam_concurrent),
 		cmocka_unit_test(test_pam_helper_dies),
+		cmocka_unit_test(test_pam_helper_stalls),
 		cmocka_unit_test(test_pam_helper_protocol),
 		cmocka_unit_test(test_pam_account),
 	};
