@@ -226,18 +226,22 @@ drop(pwpam *p, helper *h, const char *why)
 	h->next_try_ms = now_ms() + (int64_t)backoff(++h->fails) * 1000;
 }
 
+/* Is h an empty slot whose refill is due?  (lock held) */
+static int
+is_due(const pwpam *p, const helper *h)
+{
+	return p->sup_fd >= 0 && h->fd < 0 && !h->spawning &&
+	    h->next_try_ms <= now_ms();
+}
+
 /* An empty slot whose refill is due (lock held), or NULL. */
 static helper *
 due_slot(pwpam *p)
 {
-	int64_t now = now_ms();
 	unsigned i;
 
-	if (p->sup_fd < 0)
-		return NULL;
 	for (i = 0; i < p->n; i++)
-		if (p->h[i].fd < 0 && !p->h[i].spawning &&
-		    p->h[i].next_try_ms <= now)
+		if (is_due(p, &p->h[i]))
 			return &p->h[i];
 	return NULL;
 }
@@ -448,7 +452,7 @@ pwpam_call(pwpam *p, const char *user, int acct_only, const char *pw,
 		drop(p, h, why);
 		/* Replace it now when due, so the pool is whole again before
 		 * the next request (and /healthz says so). */
-		if (due_slot(p) == h)
+		if (is_due(p, h))
 			refill(p, h);
 	}
 	pthread_cond_broadcast(&p->cv);
@@ -502,11 +506,11 @@ pwpam_available(pwpam *p)
 		 * died.  Replace it now rather than at the next request. */
 		if (h->fd >= 0 && !h->busy && poll(&pfd, 1, 0) > 0) {
 			drop(p, h, "died while idle");
-			if (due_slot(p) == h)
+			if (is_due(p, h))
 				refill(p, h);
 		}
 		/* Empty slots whose back-off has passed: refill. */
-		if (h->fd < 0 && due_slot(p) == h)
+		if (is_due(p, h))
 			refill(p, h);
 		if (h->fd >= 0 && (!h->busy || h->busy_since_ms > stalled))
 			n++;
