@@ -338,9 +338,38 @@ user_gone(const char *user, const char *why, void *arg)
 }
 
 /*
+ * Started as root we serve as user=: it must be set, exist and not be root.
+ * A start and -t both run this.
+ */
+static int
+check_service_user(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0)
+		return 0;
+	if (c->user == NULL) {
+		log_err("refusing to serve as root: set user= in [issuer]");
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_err("user=%s: no such user%s%s", c->user, errno ? ": " : "",
+		    errno ? strerror(errno) : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("user=%s is root; name an unprivileged user", c->user);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The checks a start makes of the files that config c names, without
- * starting anything: the keys and TLS files, and the users file (the same
- * loader as a start and a reload).  -t runs exactly this.
+ * starting anything: the service user, the keys and TLS files, and the
+ * users file (the same loader as a start and a reload).  -t runs exactly
+ * this.
  */
 static int
 check_files(struct conf *c, uid_t owner, const char *config_path,
@@ -358,7 +387,7 @@ check_files(struct conf *c, uid_t owner, const char *config_path,
 			return -1;
 		pwauth_free(pa);
 	}
-	return 0;
+	return check_service_user(c);
 }
 
 /* jwt-issuerd --revoke-user NAME: as the service user, on the store. */
@@ -581,10 +610,8 @@ main(int argc, char **argv)
 		conf_unref(c);
 		return 0;
 	}
-	if (getuid() == 0 && c->user == NULL) {
-		log_err("refusing to serve as root: set user= in [issuer]");
+	if (check_service_user(c) != 0)
 		goto out;
-	}
 
 	/* PAM helpers fork here: before any thread, and before a private key
 	 * is in memory, so they never hold a copy of it. */

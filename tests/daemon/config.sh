@@ -153,7 +153,14 @@ if [ "$(id -u)" = 0 ]; then
 	ok "root -t on a config the service user owns: exit 1 naming the fix" sh -c \
 	    "[ $rc = 1 ] && grep -q 'bad_owner' '$TMPDIR_T/out' && grep -q 'owned by uid [0-9]* (nobody)' '$TMPDIR_T/out' && grep -q 'runuser -u nobody -- jwt-issuerd -t -c $D/conf.nobody' '$TMPDIR_T/out'" \
 	    || sed 's/^/#   /' "$TMPDIR_T/out"
+	# -t refuses what a start as root refuses: no user=, an unknown user=.
+	edit '/^user = /d'
+	bad "root -t without user= refused like a start" "refusing to serve as root: set user="
+	edit "s/^user = .*/user = no-such-user-pjwt/"
+	bad "root -t with an unknown user= refused like a start" "user=no-such-user-pjwt: no such user"
 else
 	skip "root -t on a config the service user owns: exit 1 naming the fix" "needs root"
+	skip "root -t without user= refused like a start" "needs root"
+	skip "root -t with an unknown user= refused like a start" "needs root"
 fi
 done_testing
