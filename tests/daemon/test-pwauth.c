@@ -876,6 +876,127 @@ test_pam_helper_protocol(void **state)
 	expect_helper_exit(fd, pid);
 }
 
+/* The supervisor: fixed 8-byte frames; a spawn answers 5 bytes and one
+ * descriptor; anything else ends it, and it ends its helpers on EOF. */
+static pid_t
+spawn_supervisor(int *fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		pamsup_main(sv[1], "jwt-issuerd");
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return pid;
+}
+
+static int
+recv_spawned(int fd, unsigned char *buf, int *ret_fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = PAMSUP_RESP_LEN };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	n = recvmsg(fd, &mh, 0);
+	*ret_fd = -1;
+	if ((c = CMSG_FIRSTHDR(&mh)) != NULL && c->cmsg_type == SCM_RIGHTS)
+		memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return (int)n;
+}
+
+static void
+test_pam_supervisor_protocol(void **state)
+{
+	uint32_t req[2];
+	unsigned char buf[PAMSUP_RESP_LEN], msg[64], resp[9];
+	int32_t hpid;
+	uint32_t len;
+	uint16_t ul;
+	pid_t sup, kids[4];
+	int fd, hfd, st;
+
+	(void)state;
+	need_pam();
+	/* A spawn: status 0, the helper's pid, its socket; the helper works. */
+	sup = spawn_supervisor(&fd);
+	req[0] = PAMSUP_SPAWN;
+	req[1] = 3;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(recv_spawned(fd, buf, &hfd), PAMSUP_RESP_LEN);
+	assert_int_equal(buf[0], 0);
+	memcpy(&hpid, buf + 1, 4);
+	assert_true(hpid > 0);
+	assert_true(hfd >= 0);
+	assert_int_equal(children_of(sup, kids, 4), 1);
+	assert_int_equal(kids[0], hpid);
+	len = 2 + 5 + 6;
+	ul = 5;
+	memcpy(msg, &len, 4);
+	memcpy(msg + 4, &ul, 2);
+	memcpy(msg + 6, "alicesecret", 11);
+	assert_int_equal(pwauthp_write_full(hfd, msg, 4 + len), 0);
+	assert_int_equal(pwauthp_read_full(hfd, resp, sizeof(resp)), 0);
+	assert_int_equal(resp[4], PAMHELPER_OK);
+	/* The same slot again: the old helper is killed, a new one forked. */
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	close(hfd);
+	assert_int_equal(recv_spawned(fd, buf, &hfd), PAMSUP_RESP_LEN);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(kill(hpid, 0), -1);
+	assert_true(hfd >= 0);
+	close(hfd);
+	/* A slot out of range ends the supervisor, and it its helpers. */
+	req[1] = PAMSUP_SLOTS;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(read(fd, buf, 1), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	assert_true(WIFEXITED(st));
+	close(fd);
+	/* An unknown operation too. */
+	sup = spawn_supervisor(&fd);
+	req[0] = 7;
+	req[1] = 0;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(read(fd, buf, 1), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	close(fd);
+	/* A short frame, then EOF. */
+	sup = spawn_supervisor(&fd);
+	assert_int_equal(pwauthp_write_full(fd, req, 3), 0);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	assert_true(WIFEXITED(st));
+	close(fd);
+	/* The account-only flag with a password attached: out of protocol. */
+	{
+		pid_t hp = spawn_helper(&hfd);
+
+		len = 2 + 5 + 6;
+		ul = (uint16_t)(5 | PAMHELPER_ACCT_ONLY);
+		memcpy(msg, &len, 4);
+		memcpy(msg + 4, &ul, 2);
+		memcpy(msg + 6, "alicesecret", 11);
+		assert_int_equal(pwauthp_write_full(hfd, msg, 4 + len), 0);
+		expect_helper_exit(hfd, hp);
+	}
+}
+
 static void
 test_pam_result_mapping(void **state)
 {
@@ -1116,6 +1237,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pam_helper_dies),
 		cmocka_unit_test(test_pam_helper_stalls),
 		cmocka_unit_test(test_pam_helper_protocol),
+		cmocka_unit_test(test_pam_supervisor_protocol),
 		cmocka_unit_test(test_pam_account),
 	};
 	const struct CMUnitTest no_pam[] = { FILE_TESTS };
