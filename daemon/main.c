@@ -425,8 +425,10 @@ revoke_user_cmd(const struct conf *c, const char *user)
 static void
 watch_pam(struct daemon *d)
 {
-	int n = pwauth_helpers_available(d->pw);
+	int n;
 
+	pwauth_maintain(d->pw);
+	n = pwauth_helpers_available(d->pw);
 	if (n < 0 || (n == 0) == d->pam_degraded)
 		return;
 	d->pam_degraded = n == 0;

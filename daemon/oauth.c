@@ -1087,9 +1087,8 @@ oauth_health_set(const char *detail)
 void
 oauth_healthz(const struct request *req, struct response *resp)
 {
-	json_t *o;
-
 	char detail[sizeof(health_detail)];
+	json_t *o;
 	int helpers;
 
 	(void)req;

@@ -14,8 +14,8 @@
  * slot refilled by the supervisor (which also kills the old one): at once,
  * but after a doubling delay (1 s .. 30 s) while replacements keep dying
  * within 5 s of their start, so a crashing PAM module cannot make us fork
- * in a loop.  pwpam_available (the daemon's health look, every few
- * seconds) also replaces idle helpers that died and refills due slots.
+ * in a loop.  pwpam_maintain (the daemon's main loop, every few seconds)
+ * also replaces idle helpers that died and refills due slots.
  */
 #include "config.h"
 
@@ -498,25 +498,33 @@ pwpam_available(pwpam *p)
 	int n = 0;
 
 	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->n; i++)
+		if (p->h[i].fd >= 0 && (!p->h[i].busy ||
+		    p->h[i].busy_since_ms > stalled))
+			n++;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+void
+pwpam_maintain(pwpam *p)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < p->n; i++) {
 		helper *h = &p->h[i];
 		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
 
 		/* An idle helper never writes: readable or hung up means it
 		 * died.  Replace it now rather than at the next request. */
-		if (h->fd >= 0 && !h->busy && poll(&pfd, 1, 0) > 0) {
+		if (h->fd >= 0 && !h->busy && poll(&pfd, 1, 0) > 0)
 			drop(p, h, "died while idle");
-			if (is_due(p, h))
-				refill(p, h);
-		}
 		/* Empty slots whose back-off has passed: refill. */
 		if (is_due(p, h))
 			refill(p, h);
-		if (h->fd >= 0 && (!h->busy || h->busy_since_ms > stalled))
-			n++;
 	}
 	pthread_mutex_unlock(&p->mu);
-	return n;
 }
 
 pwpam *

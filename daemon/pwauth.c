@@ -164,6 +164,13 @@ pwauth_helpers_available(pwauth *pa)
 }
 
 void
+pwauth_maintain(pwauth *pa)
+{
+	if (pa != NULL && pa->pam != NULL)
+		pwpam_maintain(pa->pam);
+}
+
+void
 pwauth_set_pam_timeout(pwauth *pa, unsigned seconds)
 {
 	if (pa != NULL)

@@ -137,9 +137,17 @@ int pwauth_has_list(const pwauth *pa);
  * soon: running, and idle or busy for less than half the timeout (a
  * helper stuck in a stalled PAM stack does not count).  0 means password
  * grants fail or wait until a helper is replaced.  -1 for the file backend
- * and NULL.  Thread-safe.
+ * and NULL.  Thread-safe; never blocks beyond a mutex (/healthz calls it).
  */
 int pwauth_helpers_available(pwauth *pa);
+
+/*
+ * pwauth_maintain: pam: replace helpers that died while idle and refill
+ * empty slots whose back-off has passed (may wait for the supervisor's
+ * fork, at most 5 s).  Call every few seconds from a thread that may
+ * block, not from MHD's event thread.  Other backends: no-op.
+ */
+void pwauth_maintain(pwauth *pa);
 
 /*
  * pwauth_set_pam_timeout: pam: how long a helper may take to answer

@@ -41,6 +41,7 @@ pwauth_result pwpam_check(pwpam *p, const char *user, const char *pw,
     size_t pwlen);
 pwauth_result pwpam_account(pwpam *p, const char *user);
 int pwpam_available(pwpam *p);
+void pwpam_maintain(pwpam *p);
 void pwpam_set_timeout(pwpam *p, unsigned seconds);
 pwpam *pwpam_free(pwpam *p);
 
