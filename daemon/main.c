@@ -4,9 +4,10 @@
  *
  * Start-up order matters:
  *   1. parse and check the config (as the invoking user);
- *   2. open the password backend: the pam backend forks its root helpers
- *      here, before any thread exists, while we are still root, and before
- *      the keys are loaded (helpers never hold a private key);
+ *   2. open the password backend: the pam backend forks its root
+ *      supervisor and helpers here, before any thread exists, while we are
+ *      still root, and before the keys are loaded (they never hold a
+ *      private key);
  *   2b. load the keys and TLS files;
  *   3. take the listening socket (systemd's, or bind --listen / listen=),
  *      while still root so ports below 1024 work;
