@@ -11,8 +11,8 @@
  *  pam   PAM service (default "jwt-issuerd"): pam_authenticate then
  *        pam_acct_mgmt, run in privilege-separated helper processes forked
  *        by a root supervisor that pwauth_open_pam forks BEFORE the daemon
- *        drops privileges, and that replaces dead or stalled helpers (pamhelper.c;
- *        OpenSSH's privsep shape: a socketpair, bounded length-prefixed
+ *        drops privileges, and that replaces dead or stalled helpers
+ *        (pamhelper.c; OpenSSH's privsep shape: a socketpair, bounded length-prefixed
  *        messages, the password wiped on both sides, the helper doing
  *        nothing but PAM and exiting when its socket closes).
  *
