@@ -414,7 +414,7 @@ http_set(struct parse *p, const char *key, const char *v)
 static const char *const password_keys[] = {
 	"backend", "users_file", "pam_service", "max_failures",
 	"lockout_initial", "lockout_max", "workers", "max_failures_per_address",
-	NULL
+	"pam_timeout", NULL
 };
 
 static int
@@ -468,6 +468,11 @@ password_set(struct parse *p, const char *key, const char *v)
 		if (!set_num(p, key, v, 1, 100000, &n))
 			return 0;
 		c->max_failures_addr = (unsigned)n;
+		return 1;
+	case 8:
+		if (!set_num(p, key, v, 1, 600, &n))
+			return 0;
+		c->pam_timeout = (unsigned)n;
 		return 1;
 	default:
 		return 0;

@@ -92,6 +92,7 @@ struct conf {
 	int64_t lockout_initial;
 	int64_t lockout_max;
 	unsigned workers;            /* password-check threads, 0 = one per core */
+	unsigned pam_timeout;        /* seconds a PAM helper may take; 0 = 60 */
 
 	struct client **clients;
 	size_t nclients;

@@ -4,9 +4,10 @@
  *
  * Start-up order matters:
  *   1. parse and check the config (as the invoking user);
- *   2. open the password backend: the pam backend forks its root helpers
- *      here, before any thread exists, while we are still root, and before
- *      the keys are loaded (helpers never hold a private key);
+ *   2. open the password backend: the pam backend forks its root
+ *      supervisor and helpers here, before any thread exists, while we are
+ *      still root, and before the keys are loaded (they never hold a
+ *      private key);
  *   2b. load the keys and TLS files;
  *   3. take the listening socket (systemd's, or bind --listen / listen=),
  *      while still root so ports below 1024 work;
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define PURGE_INTERVAL 600       /* seconds between store purges */
 #define DRAIN_TIMEOUT 20         /* seconds SIGTERM waits for requests */
+#define PAM_WATCH_INTERVAL 5     /* seconds between looks at the PAM helpers */
 
 struct daemon {
 	const char *config_path;
@@ -50,6 +53,7 @@ struct daemon {
 	struct pwauth *pw;
 	struct store *store;
 	struct http *http;
+	int pam_degraded;        /* last STATUS= said no PAM helper */
 };
 
 static void
@@ -58,12 +62,16 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: jwt-issuerd [--config FILE] [--listen ADDR:PORT] [--debug]\n"
 	    "       jwt-issuerd --check [--config FILE]\n"
+	    "       jwt-issuerd --revoke-user NAME [--config FILE]\n"
 	    "  -c, --config FILE    configuration (default %s)\n"
 	    "  -l, --listen A:P     listen address, e.g. 127.0.0.1:8080 or "
 	    "[::1]:8080\n"
 	    "                       (overrides listen=; ignored under socket "
 	    "activation)\n"
-	    "  -t, --check          load the configuration and keys, then exit\n"
+	    "  -t, --check          check the configuration, keys and users file\n"
+	    "                       as a start would, then exit\n"
+	    "  -R, --revoke-user N  end every refresh-token family of user N\n"
+	    "                       (as the service user), then exit\n"
 	    "  -d, --debug          log debug messages\n"
 	    "  -V, --version\n", DEFAULT_CONFIG);
 }
@@ -124,10 +132,15 @@ open_pwauth(const struct conf *c, uid_t owner, struct pwauth **ret)
 	*ret = NULL;
 	if (!(c->all_grants & GRANT_PASSWORD))
 		return 0;       /* no client may use it: nothing to open */
-	if (c->backend == PW_BACKEND_PAM)
+	if (c->backend == PW_BACKEND_PAM) {
 		/* One helper per worker thread, within the helpers' 1..16. */
-		return pwauth_open_pam(c->pam_service, c->workers == 0 ? 0 :
-		    c->workers > 16 ? 16 : c->workers, log_msg, ret);
+		if (pwauth_open_pam(c->pam_service, c->workers == 0 ? 0 :
+		    c->workers > 16 ? 16 : c->workers, log_msg, ret) != 0)
+			return -1;
+		if (c->pam_timeout != 0)
+			pwauth_set_pam_timeout(*ret, c->pam_timeout);
+		return 0;
+	}
 	return pwauth_open_file(c->users_file, owner, log_msg, ret);
 }
 
@@ -185,8 +198,10 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 		    n->state_dir) || str_differs(o->revoked_file, n->revoked_file) },
 		{ "[issuer] refresh_token_lifetime",
 		    o->refresh_token_lifetime != n->refresh_token_lifetime },
-		{ "[password] backend, users_file, pam_service or workers",
+		{ "[password] backend, users_file, pam_service, workers or "
+		    "pam_timeout",
 		    o->backend != n->backend || o->workers != n->workers ||
+		    o->pam_timeout != n->pam_timeout ||
 		    str_differs(o->users_file, n->users_file) ||
 		    str_differs(o->pam_service, n->pam_service) },
 		{ "[password] lockout settings",
@@ -202,10 +217,240 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 			    "next restart", f[i].name);
 }
 
+/*
+ * Log err; when we run as root and err is a "PATH: bad_owner" refusal of a
+ * file some other user owns (the packages make the service user own them,
+ * and systemd starts the daemon as that user), name the fix.
+ */
+static void
+log_err_hint(const char *err, const char *config_path, int check_only)
+{
+	const char *p = strstr(err, ": bad_owner");
+	char path[512];
+	struct passwd *pw;
+	struct stat st;
+	size_t n;
+
+	log_err("%s", err);
+	if (getuid() != 0 || p == NULL || (n = (size_t)(p - err)) == 0 ||
+	    n >= sizeof(path))
+		return;
+	memcpy(path, err, n);
+	path[n] = '\0';
+	if (stat(path, &st) != 0 || st.st_uid == 0)
+		return;
+	pw = getpwuid(st.st_uid);
+	log_err("%s is owned by uid %u (%s), and a daemon started as root "
+	    "trusts only root's files; run as that user instead: runuser -u %s "
+	    "-- jwt-issuerd%s -c %s", path, (unsigned)st.st_uid,
+	    pw != NULL ? pw->pw_name : "?", pw != NULL ? pw->pw_name : "USER",
+	    check_only ? " -t" : "", config_path);
+}
+
+/* A user name the store can hold and an account can have: 1..256 bytes of
+ * printable ASCII without space, ':' or '/'. */
+static int
+revoke_name_ok(const char *u)
+{
+	size_t i, n = strnlen(u, PWAUTH_USER_MAX + 1);
+
+	if (n == 0 || n > PWAUTH_USER_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (u[i] <= 0x20 || u[i] >= 0x7f || u[i] == ':' || u[i] == '/')
+			return 0;
+	return 1;
+}
+
+struct user_list {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+user_list_add(const char *user, void *arg)
+{
+	struct user_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap != 0 ? l->cap * 2 : 16;
+		char **nv = realloc(l->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = nc;
+	}
+	if ((l->v[l->n] = strdup(user)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void
+user_list_free(struct user_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void
+revoke_logged(struct store *s, const char *user, const char *why)
+{
+	unsigned n = 0;
+	store_err se = store_revoke_user(s, user, (int64_t)time(NULL), &n);
+
+	if (se != STORE_OK)
+		log_err("user=%s %s: revoking the refresh families failed: %s",
+		    user, why, store_strerror(se));
+	else
+		log_notice("user=%s %s: %u refresh famil%s revoked", user, why,
+		    n, n == 1 ? "y" : "ies");
+}
+
+/*
+ * End the families of users the users file no longer lets in (removed or
+ * locked, also while the daemon was down).  File backend only: there a
+ * check is a table lookup; with pam every refresh re-checks the account.
+ */
+static void
+sweep_families(struct daemon *d)
+{
+	struct user_list l = { NULL, 0, 0 };
+
+	if (!pwauth_has_list(d->pw) || d->store == NULL)
+		return;
+	if (store_family_users(d->store, (int64_t)time(NULL), user_list_add,
+	    &l) != STORE_OK)
+		log_err("cannot list the users with refresh families");
+	else
+		for (size_t i = 0; i < l.n; i++)
+			if (pwauth_account(d->pw, l.v[i]) == PWAUTH_DENIED)
+				revoke_logged(d->store, l.v[i],
+				    "not in the users file (or locked)");
+	user_list_free(&l);
+}
+
+static void
+user_gone(const char *user, const char *why, void *arg)
+{
+	struct daemon *d = arg;
+
+	revoke_logged(d->store, user, why);
+}
+
+/*
+ * Started as root we serve as user=: it must be set, exist and not be root.
+ * A start and -t both run this.
+ */
+static int
+check_service_user(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0)
+		return 0;
+	if (c->user == NULL) {
+		log_err("refusing to serve as root: set user= in [issuer]");
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_err("user=%s: no such user%s%s", c->user, errno ? ": " : "",
+		    errno ? strerror(errno) : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("user=%s is root; name an unprivileged user", c->user);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The checks a start makes of the files that config c names, without
+ * starting anything: the service user, the keys and TLS files, and the
+ * users file (the same loader as a start and a reload).  -t runs exactly
+ * this.
+ */
+static int
+check_files(struct conf *c, uid_t owner, const char *config_path,
+    int check_only)
+{
+	char err[600];
+	struct pwauth *pa = NULL;
+
+	if (conf_load_keys(c, owner, err, sizeof(err)) != 0) {
+		log_err_hint(err, config_path, check_only);
+		return -1;
+	}
+	if ((c->all_grants & GRANT_PASSWORD) && c->backend != PW_BACKEND_PAM) {
+		if (pwauth_open_file(c->users_file, owner, log_msg, &pa) != 0)
+			return -1;
+		pwauth_free(pa);
+	}
+	return check_service_user(c);
+}
+
+/* jwt-issuerd --revoke-user NAME: as the service user, on the store. */
+static int
+revoke_user_cmd(const struct conf *c, const char *user)
+{
+	struct store *s = NULL;
+	unsigned n = 0;
+	store_err se;
+
+	if (getuid() == 0 && (c->user == NULL || drop_privileges(c->user) != 0)) {
+		if (c->user == NULL)
+			log_err("refusing to open the store as root: set user= "
+			    "in [issuer]");
+		return 1;
+	}
+	if (open_store(c, &s) != 0)
+		return 1;
+	se = store_revoke_user(s, user, (int64_t)time(NULL), &n);
+	store_close(s);
+	if (se != STORE_OK) {
+		log_err("revoking the refresh families of %s: %s", user,
+		    store_strerror(se));
+		return 1;
+	}
+	printf("user %s: %u refresh famil%s revoked\n", user, n,
+	    n == 1 ? "y" : "ies");
+	log_notice("--revoke-user: user=%s: %u refresh famil%s revoked", user,
+	    n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+/* Tell systemd (STATUS=) when the pam backend has no helper that can
+ * answer, and when it has again; /healthz says the same on its own. */
+static void
+watch_pam(struct daemon *d)
+{
+	int n;
+
+	pwauth_maintain(d->pw);
+	n = pwauth_helpers_available(d->pw);
+	if (n < 0 || (n == 0) == d->pam_degraded)
+		return;
+	d->pam_degraded = n == 0;
+	if (d->pam_degraded) {
+		log_err("pam backend degraded: no PAM helper can answer "
+		    "(stalled or being replaced); password grants fail");
+		sd_notify(0, "STATUS=serving; DEGRADED: no PAM helper "
+		    "available, password grants fail");
+	} else {
+		log_notice("pam backend: helpers available again");
+		sd_notify(0, "STATUS=serving; PAM helpers available again");
+	}
+}
+
 static void
 reload(struct daemon *d)
 {
 	struct conf *n = NULL, *o;
+	const char *failed = NULL;
 	char err[600];
 
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
@@ -214,6 +459,7 @@ reload(struct daemon *d)
 	if (conf_load(d->config_path, d->file_owner, &n, err, sizeof(err)) != 0) {
 		log_err("reload failed, keeping the running configuration: %s",
 		    err);
+		failed = "configuration not reloaded (see log)";
 		goto out;
 	}
 	if (oauth_check_client_ids(n, d->file_owner, err, sizeof(err)) != 0) {
@@ -221,6 +467,7 @@ reload(struct daemon *d)
 		    err);
 		conf_unref(n);
 		n = NULL;
+		failed = "configuration not reloaded (see log)";
 		goto out;
 	}
 	if ((n->all_grants & GRANT_PASSWORD) && d->pw == NULL) {
@@ -229,11 +476,19 @@ reload(struct daemon *d)
 		    "backend was opened at start-up; restart instead");
 		conf_unref(n);
 		n = NULL;
+		failed = "configuration not reloaded (see log)";
 		goto out;
 	}
-	if (d->pw != NULL && pwauth_reload(d->pw) != 0)
-		log_warning("reload: the users file did not load; keeping the "
-		    "previous users");
+	if (d->pw != NULL && pwauth_reload_notify(d->pw, user_gone, d) != 0) {
+		/* Loud: the old list stays, so a user the admin removed can
+		 * still log in until this is fixed. */
+		log_err("reload: the users file did not load; the PREVIOUS "
+		    "users stay in force (removed users can still log in) "
+		    "until it is fixed and reloaded");
+		failed = "users file not reloaded (see log); previous users in "
+		    "force";
+	} else
+		sweep_families(d);
 	warn_restart_needed(o, n);
 	(void)oauth_check_budget(n);
 	log_info("reloaded: signing key kid=%s, %zu key(s) published, %zu "
@@ -242,8 +497,17 @@ reload(struct daemon *d)
 	conf_set_current(n);
 out:
 	conf_unref(o);
-	sd_notifyf(0, "READY=1\nSTATUS=serving; last reload %s",
-	    n != NULL ? "succeeded" : "FAILED (see log)");
+	if (failed != NULL) {
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "last reload failed: %s",
+		    failed);
+		oauth_health_set(detail);
+	} else
+		oauth_health_set(NULL);
+	sd_notifyf(0, "READY=1\nSTATUS=serving; last reload %s%s",
+	    failed != NULL ? "FAILED: " : "succeeded",
+	    failed != NULL ? failed : "");
 }
 
 static int
@@ -280,6 +544,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 't' },
+		{ "revoke-user", required_argument, NULL, 'R' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -287,7 +552,7 @@ main(int argc, char **argv)
 	};
 	struct daemon d;
 	struct conf *c = NULL;
-	const char *listen_arg = NULL;
+	const char *listen_arg = NULL, *revoke_user = NULL;
 	char err[600];
 	int opt, check_only = 0, fd = -1, rc = 1;
 	uint64_t wd_usec = 0;
@@ -296,7 +561,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:l:tdhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:tR:dhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
@@ -306,6 +571,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			check_only = 1;
+			break;
+		case 'R':
+			revoke_user = optarg;
 			break;
 		case 'd':
 			log_set_debug(1);
@@ -321,16 +589,26 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (check_only && revoke_user != NULL)) {
 		usage(stderr);
+		return 2;
+	}
+	if (revoke_user != NULL && !revoke_name_ok(revoke_user)) {
+		log_err("--revoke-user: not a user name (1..%d printable "
+		    "characters, no space, ':' or '/')", PWAUTH_USER_MAX);
 		return 2;
 	}
 
 	/* Trusted files belong to root, or to us when we run unprivileged. */
 	d.file_owner = getuid();
 	if (conf_parse(d.config_path, d.file_owner, &c, err, sizeof(err)) != 0) {
-		log_err("%s", err);
+		log_err_hint(err, d.config_path, check_only);
 		return 1;
+	}
+	if (revoke_user != NULL) {
+		rc = revoke_user_cmd(c, revoke_user);
+		conf_unref(c);
+		return rc;
 	}
 	if (oauth_check_client_ids(c, d.file_owner, err, sizeof(err)) != 0) {
 		log_err("%s", err);
@@ -338,8 +616,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		if (conf_load_keys(c, d.file_owner, err, sizeof(err)) != 0) {
-			log_err("%s", err);
+		if (check_files(c, d.file_owner, d.config_path, 1) != 0) {
 			conf_unref(c);
 			return 1;
 		}
@@ -351,17 +628,15 @@ main(int argc, char **argv)
 		conf_unref(c);
 		return 0;
 	}
-	if (getuid() == 0 && c->user == NULL) {
-		log_err("refusing to serve as root: set user= in [issuer]");
+	if (check_service_user(c) != 0)
 		goto out;
-	}
 
 	/* PAM helpers fork here: before any thread, and before a private key
 	 * is in memory, so they never hold a copy of it. */
 	if (open_pwauth(c, d.file_owner, &d.pw) != 0)
 		goto out;
 	if (conf_load_keys(c, d.file_owner, err, sizeof(err)) != 0) {
-		log_err("%s", err);
+		log_err_hint(err, d.config_path, 0);
 		goto out;
 	}
 	if ((fd = get_listen_fd(c, listen_arg)) < 0)
@@ -372,6 +647,9 @@ main(int argc, char **argv)
 	if (open_store(c, &d.store) != 0)
 		goto out;
 
+	/* Users removed from the file while we were down lose their
+	 * families now, not at their next refresh. */
+	sweep_families(&d);
 	oauth_init(d.store, d.pw);
 	(void)oauth_check_budget(c);
 	conf_set_current(conf_ref(c));
@@ -410,6 +688,12 @@ main(int argc, char **argv)
 			ts.tv_sec = (time_t)(wd_usec / 2 / 1000000);
 			ts.tv_nsec = (long)(wd_usec / 2 % 1000000) * 1000;
 		}
+		/* The pam backend's helpers: look every few seconds. */
+		if (pwauth_helpers_available(d.pw) >= 0 &&
+		    ts.tv_sec >= PAM_WATCH_INTERVAL) {
+			ts.tv_sec = PAM_WATCH_INTERVAL;
+			ts.tv_nsec = 0;
+		}
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGHUP) {
 			reload(&d);
@@ -423,6 +707,7 @@ main(int argc, char **argv)
 		}
 		if (wd_usec != 0)
 			sd_notify(0, "WATCHDOG=1");
+		watch_pam(&d);
 		if (time(NULL) >= next_purge) {
 			unsigned purged = 0;
 

@@ -832,17 +832,49 @@ grant_refresh(const struct request *req, const struct form *f,
 	 * changed).  Checked before rotating, so a refused request does not
 	 * burn the client's token.
 	 */
-	if (want != NULL) {
-		se = store_refresh_lookup(the_store, tok, strlen(tok), req->now, &g);
-		if (se == STORE_OK && (!scope_subset(want, g->scope) ||
-		    !scope_subset(want, cl->scopes))) {
+	se = store_refresh_lookup(the_store, tok, strlen(tok), req->now, &g);
+	if (se == STORE_OK && want != NULL && (!scope_subset(want, g->scope) ||
+	    !scope_subset(want, cl->scopes))) {
+		store_grant_free(g);
+		resp_error(resp, 400, "invalid_scope", "scope exceeds "
+		    "the original grant");
+		return;
+	}
+	/*
+	 * The user must still be a usable account: removed from the users
+	 * file, locked, or refused by pam_acct_mgmt ends the family here
+	 * (a reload ends most of them earlier; this also covers the pam
+	 * backend and users removed while the daemon was down).  Without a
+	 * password backend nobody can be re-checked: refused.  A backend
+	 * failure is 503 before rotating, so the client keeps its token.
+	 */
+	if (se == STORE_OK) {
+		pwauth_result pr = the_pw != NULL ?
+		    pwauth_account(the_pw, g->user) : PWAUTH_DENIED;
+
+		if (pr == PWAUTH_ERROR) {
 			store_grant_free(g);
-			resp_error(resp, 400, "invalid_scope", "scope exceeds "
-			    "the original grant");
+			server_error(resp, 503, "password backend unavailable");
 			return;
 		}
-		g = store_grant_free(g);
+		if (pr != PWAUTH_OK) {
+			store_err re = store_family_revoke(the_store,
+			    g->family_id, req->now);
+
+			log_notice("refresh grant refused: user=%s client=%s "
+			    "peer=%s reason=user_%s; family %s %s",
+			    log_safe(ul, sizeof(ul), g->user), cl->id, req->peer,
+			    the_pw == NULL ? "not_checkable" :
+			    pwauth_result_str(pr), g->family_id,
+			    re == STORE_OK ? "revoked" : "NOT revoked (store "
+			    "error)");
+			store_grant_free(g);
+			resp_error(resp, 400, "invalid_grant", "refresh token "
+			    "invalid, expired or revoked");
+			return;
+		}
 	}
+	g = store_grant_free(g);
 	se = store_refresh_rotate(the_store, tok, strlen(tok), cl->id, req->now,
 	    &g, &newtok, &reused);
 	if (se == STORE_E_REUSED) {
@@ -1163,14 +1195,45 @@ oauth_metadata(const struct request *req, struct response *resp)
 	resp->cache_control = "public, max-age=300";
 }
 
+/* Set by oauth_health_set (main thread), read by /healthz. */
+static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
+static char health_detail[256];
+
+void
+oauth_health_set(const char *detail)
+{
+	pthread_mutex_lock(&health_mu);
+	snprintf(health_detail, sizeof(health_detail), "%s",
+	    detail != NULL ? detail : "");
+	pthread_mutex_unlock(&health_mu);
+}
+
 void
 oauth_healthz(const struct request *req, struct response *resp)
 {
+	char detail[sizeof(health_detail)];
 	json_t *o;
+	int helpers;
 
 	(void)req;
-	o = json_pack("{s:s, s:I}", "status", "ok", "over_budget_tokens",
-	    (json_int_t)oauth_over_budget_count());
+	pthread_mutex_lock(&health_mu);
+	memcpy(detail, health_detail, sizeof(detail));
+	pthread_mutex_unlock(&health_mu);
+	/* The pam backend with no helper left answers every password grant
+	 * with 503: say so (a later reload-failure detail wins: one line). */
+	helpers = pwauth_helpers_available(the_pw);
+	if (detail[0] == '\0' && helpers == 0)
+		snprintf(detail, sizeof(detail), "password backend: no PAM "
+		    "helper available");
+	/* Still 200: the daemon serves; "degraded" tells monitoring that
+	 * part of it does not work as configured. */
+	if (detail[0] != '\0')
+		o = json_pack("{s:s, s:s, s:I}", "status", "degraded", "detail",
+		    detail, "over_budget_tokens",
+		    (json_int_t)oauth_over_budget_count());
+	else
+		o = json_pack("{s:s, s:I}", "status", "ok", "over_budget_tokens",
+		    (json_int_t)oauth_over_budget_count());
 	resp_json(resp, 200, o);
 }
 

@@ -43,6 +43,13 @@ int oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
 /* Number of access tokens issued over 1023 characters since start. */
 unsigned long oauth_over_budget_count(void);
 
+/*
+ * oauth_health_set: what /healthz reports besides "ok": detail (copied,
+ * truncated to 255 bytes) makes it answer "status":"degraded" with that
+ * detail, e.g. after a failed reload; NULL clears it.  Thread-safe.
+ */
+void oauth_health_set(const char *detail);
+
 route_handler oauth_token;
 route_handler oauth_revoke;
 route_handler oauth_introspect;

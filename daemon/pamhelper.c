@@ -8,6 +8,13 @@
  * pam_authenticate then pam_acct_mgmt, answer one result, wipe the password,
  * repeat; exit when the socket closes or a request is malformed.  It never
  * parses HTTP, never touches keys or the store.
+ *
+ * The helpers are forked by a supervisor (pamsup_main), itself forked by
+ * pw_pam.c while root: when the unprivileged side loses a helper (it died,
+ * or PAM stalled past pam_timeout) it asks the supervisor for a new one in
+ * that slot.  The supervisor reads only fixed 8-byte frames, kills the
+ * slot's old helper (its whole process group: a stalled pam_exec child
+ * too), forks a fresh helper and passes back its socket (SCM_RIGHTS).
  */
 #include "config.h"
 
@@ -16,6 +23,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -147,6 +157,29 @@ run_pam(const char *service, const char *user, const char *password,
 	return res;
 }
 
+/* Account check alone (the refresh grant): the user authenticated earlier;
+ * is the account still there and usable? */
+static int
+run_acct(const char *service, const char *user, int *ret_rc)
+{
+	/* answered = 1: a module that prompts during the account step gets
+	 * no password from us. */
+	conv_ctx ctx = { .user = user, .password = "", .answered = 1 };
+	struct pam_conv pc = { .conv = conv, .appdata_ptr = &ctx };
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	rc = pam_start(service, user, &pc, &pamh);
+	if (rc != PAM_SUCCESS) {
+		*ret_rc = rc;
+		return PAMHELPER_ERROR;
+	}
+	rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	*ret_rc = rc;
+	pam_end(pamh, rc);
+	return pamhelper_map_acct(rc);
+}
+
 void
 pamhelper_main(int fd, const char *service)
 {
@@ -158,7 +191,7 @@ pamhelper_main(int fd, const char *service)
 	uint16_t ulen;
 	size_t pwlen;
 	int32_t code;
-	int res, rc;
+	int res, rc, acct_only;
 
 	/* The parent may die mid-write: an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -169,8 +202,11 @@ pamhelper_main(int fd, const char *service)
 		    pwauthp_read_full(fd, req, len) != 0)
 			break;
 		memcpy(&ulen, req, sizeof(ulen));
+		acct_only = (ulen & PAMHELPER_ACCT_ONLY) != 0;
+		ulen = (uint16_t)(ulen & ~PAMHELPER_ACCT_ONLY);
 		if (ulen == 0 || ulen > PWAUTH_USER_MAX || ulen > len - 2u ||
-		    len - 2u - ulen > PWAUTH_PASSWORD_MAX)
+		    len - 2u - ulen > PWAUTH_PASSWORD_MAX ||
+		    (acct_only && len != 2u + ulen))
 			break;
 		pwlen = len - 2u - ulen;
 		memcpy(user, req + 2, ulen);
@@ -182,7 +218,9 @@ pamhelper_main(int fd, const char *service)
 		if (strlen(user) != ulen || strlen(pw) != pwlen) {
 			res = PAMHELPER_DENIED;
 			rc = PAM_AUTH_ERR;
-		} else
+		} else if (acct_only)
+			res = run_acct(service, user, &rc);
+		else
 			res = run_pam(service, user, pw, &rc);
 		explicit_bzero(pw, sizeof(pw));
 		code = rc;
@@ -194,6 +232,150 @@ pamhelper_main(int fd, const char *service)
 	}
 	explicit_bzero(req, sizeof(req));
 	explicit_bzero(pw, sizeof(pw));
+	close(fd);
+	_exit(0);
+}
+
+/* In a child about to serve: keep only fd (moved to 3) and stdio. */
+static void
+keep_only(int fd)
+{
+	int maxfd, i;
+
+	if (fd != 3) {
+		if (dup2(fd, 3) != 3)
+			_exit(1);
+		close(fd);
+	}
+	/* Nothing of the daemon's (listen sockets, the store, the other
+	 * helpers' ends) may stay open in a root process. */
+	maxfd = (int)sysconf(_SC_OPEN_MAX);
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
+	for (i = 4; i < maxfd; i++)
+		(void)close(i);
+}
+
+/* Kill slot's helper and everything it started, and reap it (bounded:
+ * 2 s; a process that will not die is reaped by a later call). */
+static void
+end_helper(pid_t *pid)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	if (*pid <= 0)
+		return;
+	(void)kill(-*pid, SIGKILL);
+	(void)kill(*pid, SIGKILL);
+	for (i = 0; i < 200; i++) {
+		pid_t w = waitpid(*pid, NULL, WNOHANG);
+
+		if (w == *pid || (w < 0 && errno == ECHILD))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	*pid = 0;
+}
+
+/* Answer one spawn: status byte, pid, and on success the socket. */
+static int
+send_spawned(int fd, unsigned char status, int32_t pid, int helper_fd)
+{
+	unsigned char buf[PAMSUP_RESP_LEN];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh;
+	ssize_t n;
+
+	buf[0] = status;
+	memcpy(buf + 1, &pid, sizeof(pid));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (helper_fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &helper_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(buf) ? 0 : -1;
+}
+
+void
+pamsup_main(int fd, const char *service)
+{
+	pid_t kids[PAMSUP_SLOTS];
+	uint32_t req[2];
+	unsigned i;
+
+	memset(kids, 0, sizeof(kids));
+	signal(SIGPIPE, SIG_IGN);
+	keep_only(fd);
+	fd = 3;
+	for (;;) {
+		int sv[2], sent;
+		pid_t pid;
+
+		/* Reap helpers that ended on their own. */
+		for (i = 0; i < PAMSUP_SLOTS; i++)
+			if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) ==
+			    kids[i])
+				kids[i] = 0;
+		if (pwauthp_read_full(fd, req, sizeof(req)) != 0)
+			break;        /* EOF: the daemon is done */
+		if (req[0] != PAMSUP_SPAWN || req[1] >= PAMSUP_SLOTS)
+			break;        /* out of protocol: stop serving */
+		end_helper(&kids[req[1]]);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+			if (send_spawned(fd, 1, 0, -1) != 0)
+				break;
+			continue;
+		}
+		if ((pid = fork()) == 0) {
+			close(sv[0]);
+			/* Its own process group, so end_helper also ends
+			 * what PAM started (pam_exec). */
+			(void)setpgid(0, 0);
+			keep_only(sv[1]);
+			pamhelper_main(3, service);
+		}
+		close(sv[1]);
+		if (pid > 0)
+			kids[req[1]] = pid;
+		sent = send_spawned(fd, pid > 0 ? 0 : 1,
+		    (int32_t)(pid > 0 ? pid : 0), pid > 0 ? sv[0] : -1);
+		close(sv[0]);
+		if (sent != 0)
+			break;
+	}
+	/* The daemon closed the helpers' sockets first: they exit on EOF;
+	 * give them 2 s, then end what is left (stuck in PAM). */
+	for (int t = 0; t < 200; t++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		int left = 0;
+
+		for (i = 0; i < PAMSUP_SLOTS; i++) {
+			if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) ==
+			    kids[i])
+				kids[i] = 0;
+			left += kids[i] > 0;
+		}
+		if (left == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	for (i = 0; i < PAMSUP_SLOTS; i++)
+		end_helper(&kids[i]);
 	close(fd);
 	_exit(0);
 }

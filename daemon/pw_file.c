@@ -349,8 +349,47 @@ pwfile_open(const char *path, uid_t owner, issuerd_log_fn *log, pwfile **ret)
 	return 0;
 }
 
+/* Binary search of a sorted table; NULL when absent. */
+static const entry *
+find(const table *t, const char *user)
+{
+	size_t ulen = strnlen(user, PWAUTH_FILE_NAME_MAX + 1);
+	entry key;
+
+	if (t->n == 0 || !pjwt_user_name_valid(user, ulen))
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.name, user, ulen);
+	return bsearch(&key, t->v, t->n, sizeof(*t->v), entry_cmp);
+}
+
+/*
+ * Call fn for every user who could log in with old and cannot, or not with
+ * the same password, with new.  Both tables are sorted by name: one merge
+ * walk.
+ */
+static void
+report_gone(const table *old, const table *new, pwauth_gone_fn *fn,
+    void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < old->n; i++) {
+		const entry *o = &old->v[i], *n;
+
+		if (o->hash == NULL)
+			continue;     /* locked before: nothing to end */
+		if ((n = find(new, o->name)) == NULL)
+			fn(o->name, "removed", arg);
+		else if (n->hash == NULL)
+			fn(o->name, "locked", arg);
+		else if (strcmp(n->hash, o->hash) != 0)
+			fn(o->name, "password_changed", arg);
+	}
+}
+
 int
-pwfile_reload(pwfile *f)
+pwfile_reload(pwfile *f, pwauth_gone_fn *fn, void *arg)
 {
 	table *t = NULL, *old;
 
@@ -365,10 +404,29 @@ pwfile_reload(pwfile *f)
 	old = f->t;
 	f->t = t;
 	pthread_rwlock_unlock(&f->lock);
+	/* Only this thread reloads, so old and t stay valid without the
+	 * lock: checks running now copy from t under the read lock. */
+	if (fn != NULL)
+		report_gone(old, t, fn, arg);
 	table_free(old);
 	pwauthp_log(f->log, LOG_INFO, "users file %s reloaded: %zu users",
 	    f->path, t->n);
 	return 0;
+}
+
+pwauth_result
+pwfile_account(pwfile *f, const char *user)
+{
+	const entry *e;
+	int ok;
+
+	if (f == NULL || user == NULL)
+		return PWAUTH_ERROR;
+	pthread_rwlock_rdlock(&f->lock);
+	e = find(f->t, user);
+	ok = e != NULL && e->hash != NULL;
+	pthread_rwlock_unlock(&f->lock);
+	return ok ? PWAUTH_OK : PWAUTH_DENIED;
 }
 
 pwfile *

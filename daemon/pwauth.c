@@ -132,11 +132,55 @@ pwauth_check(pwauth *pa, const char *user, const char *password, size_t pwlen)
 int
 pwauth_reload(pwauth *pa)
 {
+	return pwauth_reload_notify(pa, NULL, NULL);
+}
+
+int
+pwauth_reload_notify(pwauth *pa, pwauth_gone_fn *fn, void *arg)
+{
 	if (pa == NULL)
 		return -1;
 	if (pa->file != NULL)
-		return pwfile_reload(pa->file);
+		return pwfile_reload(pa->file, fn, arg);
 	return 0;
+}
+
+pwauth_result
+pwauth_account(pwauth *pa, const char *user)
+{
+	if (pa == NULL || user == NULL)
+		return PWAUTH_ERROR;
+	if (pa->file != NULL)
+		return pwfile_account(pa->file, user);
+	if (pa->pam != NULL)
+		return pwpam_account(pa->pam, user);
+	return PWAUTH_ERROR;
+}
+
+int
+pwauth_helpers_available(pwauth *pa)
+{
+	return pa != NULL && pa->pam != NULL ? pwpam_available(pa->pam) : -1;
+}
+
+void
+pwauth_maintain(pwauth *pa)
+{
+	if (pa != NULL && pa->pam != NULL)
+		pwpam_maintain(pa->pam);
+}
+
+void
+pwauth_set_pam_timeout(pwauth *pa, unsigned seconds)
+{
+	if (pa != NULL)
+		pwpam_set_timeout(pa->pam, seconds);
+}
+
+int
+pwauth_has_list(const pwauth *pa)
+{
+	return pa != NULL && pa->file != NULL;
 }
 
 pwauth *

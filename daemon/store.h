@@ -261,4 +261,28 @@ store_err store_lock_success(store *s, const char *user, const char *addr);
  */
 store_err store_purge(store *s, int64_t now, unsigned *ret_purged);
 
+/*
+ * store_revoke_user: revoke every live refresh family of user (all
+ * clients), committed before it returns: the admin's "log this user out
+ * everywhere", and what the daemon does when the password backend says a
+ * user is gone or changed password.  *ret_revoked (may be NULL) = families
+ * revoked now (0 when none was live: idempotent, an unknown user is not an
+ * error).  Access tokens already issued stay valid until their exp: the
+ * store does not track their jtis (the access-token lifetime bounds it).
+ * Errors: STORE_E_INVALID (NULL store, empty/over-long user), STORE_E_DB.
+ */
+store_err store_revoke_user(store *s, const char *user, int64_t now,
+    unsigned *ret_revoked);
+
+/*
+ * store_family_users: call fn(user, arg) once for every distinct user with
+ * at least one live (not revoked, not expired) family, in byte order.  fn
+ * runs with the store locked: it must not call back into the store (copy
+ * the names, then act).  A nonzero return from fn stops the walk:
+ * STORE_E_NOMEM.  Errors: STORE_E_INVALID, STORE_E_NOMEM, STORE_E_DB.
+ */
+typedef int store_user_fn(const char *user, void *arg);
+store_err store_family_users(store *s, int64_t now, store_user_fn *fn,
+    void *arg);
+
 #endif /* ISSUERD_STORE_H */

@@ -96,6 +96,7 @@ enum stmt_id {
 	S_JTI_UPSERT, S_JTI_GET, S_JTI_LIST,
 	S_FAIL_GET, S_FAIL_PUT, S_FAIL_DEL,
 	S_PURGE_TOK, S_PURGE_FAM, S_PURGE_JTI, S_PURGE_FAIL,
+	S_USER_REVOKE, S_USER_LIST,
 	S_COUNT
 };
 
@@ -133,6 +134,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PURGE_JTI] = "DELETE FROM revoked_jti WHERE exp <= ?",
 	[S_PURGE_FAIL] = "DELETE FROM failures WHERE locked_until <= ?"
 	    " AND last_failure <= ?",
+	[S_USER_REVOKE] = "UPDATE families SET revoked = ?"
+	    " WHERE user = ? AND revoked IS NULL AND expires > ?",
+	[S_USER_LIST] = "SELECT DISTINCT user FROM families"
+	    " WHERE revoked IS NULL AND expires > ? ORDER BY user",
 };
 
 struct store {
@@ -1364,6 +1369,71 @@ store_purge(store *s, int64_t now, unsigned *ret_purged)
 		*ret_purged = n + jtis;
  out:
 	rollback(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+store_err
+store_revoke_user(store *s, const char *user, int64_t now,
+    unsigned *ret_revoked)
+{
+	sqlite3_stmt *st;
+	unsigned n = 0;
+	store_err r;
+
+	if (s == NULL || !field_ok(user, 0))
+		return STORE_E_INVALID;
+	pthread_mutex_lock(&s->lock);
+	st = s->st[S_USER_REVOKE];
+	if ((r = begin(s)) != STORE_OK)
+		goto out;
+	if (bind_int(st, 1, now) != 0 || bind_text(st, 2, user) != 0 ||
+	    bind_int(st, 3, now) != 0) {
+		done(s, S_USER_REVOKE);
+		r = db_fail(s, "bind");
+		goto out;
+	}
+	if ((r = run(s, S_USER_REVOKE)) != STORE_OK)
+		goto out;
+	n = (unsigned)sqlite3_changes(s->db);
+	if ((r = commit(s)) != STORE_OK)
+		goto out;
+	if (ret_revoked != NULL)
+		*ret_revoked = n;
+ out:
+	rollback(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+store_err
+store_family_users(store *s, int64_t now, store_user_fn *fn, void *arg)
+{
+	sqlite3_stmt *st;
+	store_err r = STORE_OK;
+	int rc;
+
+	if (s == NULL || fn == NULL)
+		return STORE_E_INVALID;
+	pthread_mutex_lock(&s->lock);
+	st = s->st[S_USER_LIST];
+	if (bind_int(st, 1, now) != 0) {
+		done(s, S_USER_LIST);
+		r = db_fail(s, "bind");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *u = sqlite3_column_text(st, 0);
+
+		if (u != NULL && fn((const char *)u, arg) != 0) {
+			r = STORE_E_NOMEM;
+			break;
+		}
+	}
+	if (r == STORE_OK && rc != SQLITE_DONE)
+		r = db_fail(s, "list family users");
+	done(s, S_USER_LIST);
+ out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

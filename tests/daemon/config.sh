@@ -129,4 +129,38 @@ edit "s|^signing_key = .*|signing_key = $D/ec.pem|; /^signing_key/a previous_key
 "$ISSUERD" -t -c "$D/conf" >"$TMPDIR_T/out" 2>&1; rc=$?
 ok "ES256 signing key with two previous keys" sh -c "[ $rc = 0 ] && grep -q 'alg=ES256, 3 key' '$TMPDIR_T/out'"
 expect_rc "usage error exits 2" 2 "$ISSUERD" --bogus
+
+# -t checks the users file exactly as a start and a reload do (issue 9
+# item 9): a file others can read, a FIFO, a missing one.
+chmod o+r "$D/users"
+bad "-t: users file readable by others refused" "users file $D/users: readable by others"
+chmod o-r "$D/users"
+mv "$D/users" "$D/users.real"
+mkfifo "$D/users"
+bad "-t: a FIFO as users file refused (no hang)" "cannot read users file $D/users"
+rm -f "$D/users"
+bad "-t: missing users file refused" "cannot read users file $D/users"
+mv "$D/users.real" "$D/users"
+printf 'Bad:line\n' >>"$D/users"
+bad "-t: a bad users-file line names file:line" "$D/users:3: "
+sed -i '$d' "$D/users"
+ok "-t passes again with the good users file" "$ISSUERD" -t -c "$D/conf"
+
+# Admin feedback: root checking files the service user owns is told how.
+if [ "$(id -u)" = 0 ]; then
+	cp -p "$D/conf" "$D/conf.nobody"; chown nobody "$D/conf.nobody"
+	"$ISSUERD" -t -c "$D/conf.nobody" >"$TMPDIR_T/out" 2>&1; rc=$?
+	ok "root -t on a config the service user owns: exit 1 naming the fix" sh -c \
+	    "[ $rc = 1 ] && grep -q 'bad_owner' '$TMPDIR_T/out' && grep -q 'owned by uid [0-9]* (nobody)' '$TMPDIR_T/out' && grep -q 'runuser -u nobody -- jwt-issuerd -t -c $D/conf.nobody' '$TMPDIR_T/out'" \
+	    || sed 's/^/#   /' "$TMPDIR_T/out"
+	# -t refuses what a start as root refuses: no user=, an unknown user=.
+	edit '/^user = /d'
+	bad "root -t without user= refused like a start" "refusing to serve as root: set user="
+	edit "s/^user = .*/user = no-such-user-pjwt/"
+	bad "root -t with an unknown user= refused like a start" "user=no-such-user-pjwt: no such user"
+else
+	skip "root -t on a config the service user owns: exit 1 naming the fix" "needs root"
+	skip "root -t without user= refused like a start" "needs root"
+	skip "root -t with an unknown user= refused like a start" "needs root"
+fi
 done_testing

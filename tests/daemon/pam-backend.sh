@@ -30,6 +30,25 @@ r=$(tok_pw alice 'wrong')
 ok "wrong password: invalid_grant" sh -c "printf '%s' '$r' | grep -q invalid_grant"
 r=$(tok_pw nobody-here 'x')
 ok "unknown user: invalid_grant" sh -c "printf '%s' '$r' | grep -q invalid_grant"
+# Issue 9 item 6: the refresh grant re-checks the account (pam_acct_mgmt
+# in the root helper), so a user removed from PAM stops refreshing.
+refresh() {
+	curl -sS -d grant_type=refresh_token -d client_id=ssh-cli \
+	    --data-urlencode "refresh_token=$1" "$URL/token"
+}
+rt=$(tok_pw alice 'alice pam pw' | json refresh_token)
+r=$(refresh "$rt")
+rt2=$(printf '%s' "$r" | json refresh_token)
+ok "refresh while the account exists" [ -n "$rt2" ]
+: >"$D/passdb"
+r=$(refresh "$rt2")
+ok "account gone from PAM: refresh refused" sh -c "printf '%s' '$r' | grep -q invalid_grant"
+ok "the refusal is logged with the account result" \
+    grep -q "refresh grant refused: user=alice .*reason=user_" "$D/log"
+printf 'alice:alice pam pw:jwt-issuerd\n' >"$D/passdb"
+r=$(refresh "$rt2")
+ok "the family stays revoked when the account comes back" \
+    sh -c "printf '%s' '$r' | grep -q invalid_grant"
 ok "the HTTP side runs as $RUN_AS" sh -c "[ \"\$(ps -o user= -p $DPID | tr -d ' ')\" = '$RUN_AS' ]"
 hpids=$(ps -o pid=,user= --ppid "$DPID" | awk '$2 == "root" {print $1}')
 ok "PAM helper processes keep root ($(echo $hpids | wc -w))" [ -n "$hpids" ]

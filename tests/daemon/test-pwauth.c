@@ -554,9 +554,9 @@ need_pam(void)
 	assert_true(have_pam);
 }
 
-/* Child processes of ours, from /proc (the helpers). */
+/* Child processes of parent, from /proc. */
 static int
-children(pid_t *out, int max)
+children_of(pid_t parent, pid_t *out, int max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -575,13 +575,34 @@ children(pid_t *out, int max)
 			continue;
 		if (fgets(buf, sizeof(buf), fp) != NULL &&
 		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == getpid() &&
+		    sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == parent &&
 		    p[2] != 'Z')
 			out[n++] = (pid_t)atol(de->d_name);
 		fclose(fp);
 	}
 	closedir(d);
 	return n;
+}
+
+/* The helpers: children of our one child, the supervisor (0 when there is
+ * no supervisor). */
+static int
+children(pid_t *out, int max)
+{
+	pid_t sup[4];
+
+	if (children_of(getpid(), sup, 4) != 1)
+		return 0;
+	return children_of(sup[0], out, max);
+}
+
+static pid_t
+supervisor(void)
+{
+	pid_t sup[4];
+
+	assert_int_equal(children_of(getpid(), sup, 4), 1);
+	return sup[0];
 }
 
 static void
@@ -679,22 +700,33 @@ test_pam_concurrent(void **state)
 	pwauth_free(pa);
 }
 
-/* A helper that dies is dropped; the others carry on; none left = error. */
+/* A helper that dies is dropped and replaced by the supervisor; without
+ * the supervisor nothing can replace them: an error, not a hang. */
 static void
 test_pam_helper_dies(void **state)
 {
 	pwauth *pa = NULL;
-	pid_t kids[8];
-	int i, errs = 0;
+	pid_t kids[8], sup;
+	int i, errs = 0, n;
 
 	(void)state;
 	need_pam();
 	log_reset();
 	assert_int_equal(pwauth_open_pam("jwt-issuerd", 2, tlog, &pa), 0);
+	sup = supervisor();
 	assert_int_equal(children(kids, 8), 2);
+	assert_int_equal(pwauth_helpers_available(pa), 2);
 	assert_int_equal(kill(kids[0], SIGKILL), 0);
+	assert_int_equal(kill(kids[1], SIGKILL), 0);
 	usleep(100 * 1000);
-	for (i = 0; i < 4; i++) {
+	/* A request meets a dead helper: it fails, the slot is refilled. */
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	/* The other dead one (never asked) is found by the daemon's
+	 * periodic look. */
+	pwauth_maintain(pa);
+	assert_int_equal(pwauth_helpers_available(pa), 2);
+	assert_non_null(strstr(logbuf, "died while idle"));
+	for (i = 0; i < 6; i++) {
 		pwauth_result r = pwauth_check(pa, "alice", PW("secret"));
 
 		if (r == PWAUTH_ERROR)
@@ -702,15 +734,58 @@ test_pam_helper_dies(void **state)
 		else
 			assert_int_equal(r, PWAUTH_OK);
 	}
-	assert_true(errs <= 1);
+	assert_int_equal(errs, 0);
 	assert_non_null(strstr(logbuf, "dropped"));
+	assert_non_null(strstr(logbuf, "started (slot 0"));
+	assert_int_equal(pwauth_helpers_available(pa), 2);
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	/* The supervisor reaped the dead ones: two helpers, no zombies. */
+	for (i = 0; i < 50 && (n = children(kids, 8)) != 2; i++)
+		usleep(20 * 1000);
+	assert_int_equal(n, 2);
+	/* Supervisor and helpers gone: no replacement. */
+	assert_int_equal(kill(kids[0], SIGKILL), 0);
 	assert_int_equal(kill(kids[1], SIGKILL), 0);
+	assert_int_equal(kill(sup, SIGKILL), 0);
 	usleep(100 * 1000);
-	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
-	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pwauth_check(pa, "alice", PW("secret")),
+		    PWAUTH_ERROR);
 	assert_non_null(strstr(logbuf, "no helper left"));
+	assert_int_equal(pwauth_helpers_available(pa), 0);
 	pwauth_free(pa);
-	assert_int_equal(children(kids, 8), 0);
+	assert_int_equal(children_of(getpid(), kids, 8), 0);
+}
+
+/* A helper that does not answer within the timeout is dropped, killed by
+ * the supervisor and replaced; the next check works. */
+static void
+test_pam_helper_stalls(void **state)
+{
+	pwauth *pa = NULL;
+	pid_t kids[8], old;
+	int i, n;
+
+	(void)state;
+	need_pam();
+	log_reset();
+	assert_int_equal(pwauth_open_pam("jwt-issuerd", 1, tlog, &pa), 0);
+	pwauth_set_pam_timeout(pa, 1);
+	assert_int_equal(children(kids, 8), 1);
+	old = kids[0];
+	/* A stopped helper is a stalled PAM stack as far as we can tell. */
+	assert_int_equal(kill(old, SIGSTOP), 0);
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_ERROR);
+	assert_non_null(strstr(logbuf, "no answer in time"));
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	for (i = 0; i < 50 && ((n = children(kids, 8)) != 1 || kids[0] == old);
+	    i++)
+		usleep(20 * 1000);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(kids[0], old);
+	assert_int_equal(kill(old, 0), -1);   /* killed and reaped */
+	pwauth_free(pa);
+	assert_int_equal(children_of(getpid(), kids, 8), 0);
 }
 
 /* The helper itself: bounded, length-prefixed requests; anything out of
@@ -801,6 +876,127 @@ test_pam_helper_protocol(void **state)
 	assert_int_equal(pwauthp_write_full(fd, &len, 4), 0);
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	expect_helper_exit(fd, pid);
+}
+
+/* The supervisor: fixed 8-byte frames; a spawn answers 5 bytes and one
+ * descriptor; anything else ends it, and it ends its helpers on EOF. */
+static pid_t
+spawn_supervisor(int *fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		pamsup_main(sv[1], "jwt-issuerd");
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return pid;
+}
+
+static int
+recv_spawned(int fd, unsigned char *buf, int *ret_fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = PAMSUP_RESP_LEN };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	n = recvmsg(fd, &mh, 0);
+	*ret_fd = -1;
+	if ((c = CMSG_FIRSTHDR(&mh)) != NULL && c->cmsg_type == SCM_RIGHTS)
+		memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return (int)n;
+}
+
+static void
+test_pam_supervisor_protocol(void **state)
+{
+	uint32_t req[2];
+	unsigned char buf[PAMSUP_RESP_LEN], msg[64], resp[9];
+	int32_t hpid;
+	uint32_t len;
+	uint16_t ul;
+	pid_t sup, kids[4];
+	int fd, hfd, st;
+
+	(void)state;
+	need_pam();
+	/* A spawn: status 0, the helper's pid, its socket; the helper works. */
+	sup = spawn_supervisor(&fd);
+	req[0] = PAMSUP_SPAWN;
+	req[1] = 3;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(recv_spawned(fd, buf, &hfd), PAMSUP_RESP_LEN);
+	assert_int_equal(buf[0], 0);
+	memcpy(&hpid, buf + 1, 4);
+	assert_true(hpid > 0);
+	assert_true(hfd >= 0);
+	assert_int_equal(children_of(sup, kids, 4), 1);
+	assert_int_equal(kids[0], hpid);
+	len = 2 + 5 + 6;
+	ul = 5;
+	memcpy(msg, &len, 4);
+	memcpy(msg + 4, &ul, 2);
+	memcpy(msg + 6, "alicesecret", 11);
+	assert_int_equal(pwauthp_write_full(hfd, msg, 4 + len), 0);
+	assert_int_equal(pwauthp_read_full(hfd, resp, sizeof(resp)), 0);
+	assert_int_equal(resp[4], PAMHELPER_OK);
+	/* The same slot again: the old helper is killed, a new one forked. */
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	close(hfd);
+	assert_int_equal(recv_spawned(fd, buf, &hfd), PAMSUP_RESP_LEN);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(kill(hpid, 0), -1);
+	assert_true(hfd >= 0);
+	close(hfd);
+	/* A slot out of range ends the supervisor, and it its helpers. */
+	req[1] = PAMSUP_SLOTS;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(read(fd, buf, 1), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	assert_true(WIFEXITED(st));
+	close(fd);
+	/* An unknown operation too. */
+	sup = spawn_supervisor(&fd);
+	req[0] = 7;
+	req[1] = 0;
+	assert_int_equal(pwauthp_write_full(fd, req, sizeof(req)), 0);
+	assert_int_equal(read(fd, buf, 1), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	close(fd);
+	/* A short frame, then EOF. */
+	sup = spawn_supervisor(&fd);
+	assert_int_equal(pwauthp_write_full(fd, req, 3), 0);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	assert_true(WIFEXITED(st));
+	close(fd);
+	/* The account-only flag with a password attached: out of protocol. */
+	{
+		pid_t hp = spawn_helper(&hfd);
+
+		len = 2 + 5 + 6;
+		ul = (uint16_t)(5 | PAMHELPER_ACCT_ONLY);
+		memcpy(msg, &len, 4);
+		memcpy(msg + 4, &ul, 2);
+		memcpy(msg + 6, "alicesecret", 11);
+		assert_int_equal(pwauthp_write_full(hfd, msg, 4 + len), 0);
+		expect_helper_exit(hfd, hp);
+	}
 }
 
 static void
@@ -926,6 +1122,98 @@ cleanup_pam_dir(void)
 		fprintf(stderr, "# could not remove %s\n", d);
 }
 
+/* ---- the user still there? (issue 9, item 6) ---------------------------- */
+
+typedef struct gone_seen {
+	char names[8][40];
+	int n;
+} gone_seen;
+
+static void
+collect_gone(const char *user, const char *why, void *arg)
+{
+	gone_seen *g = arg;
+
+	if (g->n < 8)
+		snprintf(g->names[g->n++], sizeof(g->names[0]), "%s=%s", user,
+		    why);
+}
+
+static int
+gone_has(const gone_seen *g, const char *what)
+{
+	for (int i = 0; i < g->n; i++)
+		if (strcmp(g->names[i], what) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_file_account_and_changes(void **state)
+{
+	gone_seen g;
+	char text[2048];
+	pwauth *pa;
+
+	(void)state;
+	write_users();
+	pa = open_users();
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "locked"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "nobody"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "Bad:Name"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, ""), PWAUTH_DENIED);
+	/* bob removed, alice's password changed, _svc.x-1 still locked,
+	 * carol new, locked unlocked: only bob and alice are reported. */
+	snprintf(text, sizeof(text), "alice:%s\nlocked:%s\n_svc.x-1:!\n"
+	    "carol:%s\n", bob_hash, alice_hash, cheap_hash);
+	write_file(users, text, 0600);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_true(gone_has(&g, "alice=password_changed"));
+	assert_true(gone_has(&g, "bob=removed"));
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_DENIED);
+	assert_int_equal(pwauth_account(pa, "carol"), PWAUTH_OK);
+	/* alice locked: reported as locked. */
+	snprintf(text, sizeof(text), "alice:!%s\nlocked:%s\n_svc.x-1:!\n"
+	    "carol:%s\n", bob_hash, alice_hash, cheap_hash);
+	write_file(users, text, 0600);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_true(gone_has(&g, "alice=locked"));
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_DENIED);
+	/* A failed reload reports nothing and keeps the table. */
+	write_file(users, text, 0644);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(pwauth_reload_notify(pa, collect_gone, &g), -1);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(pwauth_account(pa, "carol"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(NULL, "carol"), PWAUTH_ERROR);
+	pwauth_free(pa);
+}
+
+static void
+test_pam_account(void **state)
+{
+	pwauth *pa = NULL;
+
+	(void)state;
+	need_pam();
+	log_reset();
+	assert_int_equal(pwauth_open_pam(NULL, 1, tlog, &pa), 0);
+	/* pam_acct_mgmt only: no password involved. */
+	assert_int_equal(pwauth_account(pa, "alice"), PWAUTH_OK);
+	assert_int_equal(pwauth_account(pa, "bob"), PWAUTH_ACCOUNT);
+	assert_int_equal(pwauth_account(pa, ""), PWAUTH_DENIED);
+	assert_int_not_equal(pwauth_account(pa, "nobody"), PWAUTH_OK);
+	/* The helper still serves password checks afterwards. */
+	assert_int_equal(pwauth_check(pa, "alice", PW("secret")), PWAUTH_OK);
+	pwauth_free(pa);
+}
+
 #define FILE_TESTS \
 	cmocka_unit_test(test_name_rule), \
 	cmocka_unit_test(test_file_good_bad), \
@@ -934,7 +1222,8 @@ cleanup_pam_dir(void)
 	cmocka_unit_test(test_file_permissions), \
 	cmocka_unit_test(test_file_reload), \
 	cmocka_unit_test(test_file_reload_mid_check), \
-	cmocka_unit_test(test_pam_result_mapping)
+	cmocka_unit_test(test_pam_result_mapping), \
+	cmocka_unit_test(test_file_account_and_changes)
 
 int
 main(int argc, char **argv)
@@ -948,7 +1237,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pam_service_name),
 		cmocka_unit_test(test_pam_concurrent),
 		cmocka_unit_test(test_pam_helper_dies),
+		cmocka_unit_test(test_pam_helper_stalls),
 		cmocka_unit_test(test_pam_helper_protocol),
+		cmocka_unit_test(test_pam_supervisor_protocol),
+		cmocka_unit_test(test_pam_account),
 	};
 	const struct CMUnitTest no_pam[] = { FILE_TESTS };
 	int rc;

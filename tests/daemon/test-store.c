@@ -1153,6 +1153,82 @@ test_threads(void **state)
 	assert_int_equal(lines, NTHREADS * ROUNDS);
 }
 
+/* ---- per-user revocation (issue 9, item 6) ----------------------------- */
+
+typedef struct user_seen {
+	char names[8][32];
+	int n;
+} user_seen;
+
+static int
+collect_user(const char *user, void *arg)
+{
+	user_seen *u = arg;
+
+	if (u->n >= 8 || strlen(user) >= sizeof(u->names[0]))
+		return 1;
+	strcpy(u->names[u->n++], user);
+	return 0;
+}
+
+static void
+test_revoke_user(void **state)
+{
+	fx *f = *state;
+	store_grant *g = NULL, *reused = NULL;
+	char *b1, *b2, *a1, *b3, *t2 = NULL;
+	unsigned n = 99;
+	user_seen u;
+
+	open_store(f, T0);
+	b1 = issue(f, "bob", "cli", T0);
+	b2 = issue(f, "bob", "other", T0);
+	a1 = issue(f, "alice", "cli", T0);
+	/* bob's first family has rotated once: the current token dies too. */
+	b3 = rotate_ok(f, b1, "cli", T0 + 1);
+	memset(&u, 0, sizeof(u));
+	assert_store(store_family_users(f->s, T0 + 2, collect_user, &u),
+	    STORE_OK);
+	assert_int_equal(u.n, 2);
+	assert_string_equal(u.names[0], "alice");
+	assert_string_equal(u.names[1], "bob");
+	assert_store(store_revoke_user(f->s, "bob", T0 + 2, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_store(store_refresh_rotate(f->s, b3, strlen(b3), "cli", T0 + 3,
+	    &g, &t2, &reused), STORE_E_REVOKED);
+	assert_store(store_refresh_rotate(f->s, b2, strlen(b2), "other",
+	    T0 + 3, &g, &t2, &reused), STORE_E_REVOKED);
+	assert_null(t2);
+	/* alice is untouched. */
+	pjwt_str_free(rotate_ok(f, a1, "cli", T0 + 3));
+	/* Idempotent; an unknown user is not an error. */
+	assert_store(store_revoke_user(f->s, "bob", T0 + 4, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_store(store_revoke_user(f->s, "nobody", T0 + 4, NULL), STORE_OK);
+	memset(&u, 0, sizeof(u));
+	assert_store(store_family_users(f->s, T0 + 4, collect_user, &u),
+	    STORE_OK);
+	assert_int_equal(u.n, 1);
+	assert_string_equal(u.names[0], "alice");
+	/* Expired families are not listed. */
+	memset(&u, 0, sizeof(u));
+	assert_store(store_family_users(f->s, T0 + 86400, collect_user, &u),
+	    STORE_OK);
+	assert_int_equal(u.n, 0);
+	/* Bad input. */
+	assert_store(store_revoke_user(f->s, "", T0, &n), STORE_E_INVALID);
+	assert_store(store_revoke_user(NULL, "bob", T0, &n), STORE_E_INVALID);
+	assert_store(store_family_users(f->s, T0, NULL, NULL), STORE_E_INVALID);
+	/* Survives a restart (committed). */
+	open_store(f, T0 + 5);
+	assert_store(store_refresh_rotate(f->s, b2, strlen(b2), "other",
+	    T0 + 5, &g, &t2, &reused), STORE_E_REVOKED);
+	pjwt_str_free(b1);
+	pjwt_str_free(b2);
+	pjwt_str_free(b3);
+	pjwt_str_free(a1);
+}
+
 int
 main(void)
 {
@@ -1182,6 +1258,7 @@ main(void)
 		T(test_revoked_file_atomic),
 		T(test_purge),
 		T(test_threads),
+		T(test_revoke_user),
 #undef T
 	};
 
