@@ -610,13 +610,16 @@ main(int argc, char **argv)
 		conf_unref(c);
 		return rc;
 	}
-	if (oauth_check_client_ids(c, d.file_owner, err, sizeof(err)) != 0) {
-		log_err("%s", err);
-		conf_unref(c);
-		return 1;
-	}
+	/* Client ids are checked against the users after the users file
+	 * itself passed its own checks, so its error is the one reported. */
 	if (check_only) {
 		if (check_files(c, d.file_owner, d.config_path, 1) != 0) {
+			conf_unref(c);
+			return 1;
+		}
+		if (oauth_check_client_ids(c, d.file_owner, err,
+		    sizeof(err)) != 0) {
+			log_err("%s", err);
 			conf_unref(c);
 			return 1;
 		}
@@ -635,6 +638,10 @@ main(int argc, char **argv)
 	 * is in memory, so they never hold a copy of it. */
 	if (open_pwauth(c, d.file_owner, &d.pw) != 0)
 		goto out;
+	if (oauth_check_client_ids(c, d.file_owner, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (conf_load_keys(c, d.file_owner, err, sizeof(err)) != 0) {
 		log_err_hint(err, d.config_path, 0);
 		goto out;
