@@ -96,6 +96,7 @@ struct conn {
 	char *body;
 	size_t len;
 	char peer[INET6_ADDRSTRLEN];
+	char peer_unit[INET6_ADDRSTRLEN + 3];
 	struct request req;
 	struct response resp;
 	struct conn *next;      /* work queue */
@@ -424,6 +425,29 @@ collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
 	x->len += vl;
 	x->buf[x->len] = '\0';
 	return MHD_YES;
+}
+
+/*
+ * peer_unit: what counts as one client for the failure counters: an IPv4
+ * address as it is, an IPv6 address as its /64 ("2001:db8:1:2::/64"), the
+ * unit the connection caps use, since one host usually holds a whole /64
+ * and could otherwise rotate past a per-address limit.  IPv4-mapped IPv6
+ * addresses count as their IPv4 address.  Anything else is copied as is.
+ */
+static void
+peer_unit(const char *peer, char *out, size_t cap)
+{
+	struct in6_addr a6;
+	char net[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, peer, &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, net, sizeof(net)) != NULL) {
+			snprintf(out, cap, "%s/64", net);
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", peer);
 }
 
 /*
@@ -770,6 +794,8 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		c->state = CONN_DONE;
 		return send_response(c);
 	}
+	peer_unit(c->peer, c->peer_unit, sizeof(c->peer_unit));
+	c->req.peer_unit = c->peer_unit;
 	routes_dispatch(&c->req, &c->resp);
 	if (c->resp.defer) {
 		c->resp.defer = 0;

@@ -295,7 +295,7 @@ client_attempt(const struct request *req, struct response *resp)
 	char msg[96];
 	store_err se;
 
-	if ((se = store_lock_attempt(the_store, NULL, req->peer, req->now,
+	if ((se = store_lock_attempt(the_store, NULL, req->peer_unit, req->now,
 	    &remaining)) != STORE_OK) {
 		log_err("client authentication refused: peer=%s: attempt not "
 		    "recorded (%s); secret not checked", req->peer,
@@ -422,7 +422,7 @@ authenticate(const struct request *req, const struct form *f,
 		goto out;
 	}
 	/* Take back this attempt's count on the address. */
-	(void)store_lock_success(the_store, NULL, req->peer);
+	(void)store_lock_success(the_store, NULL, req->peer_unit);
 	secret_remember(cl, secret);
 	ret = AUTH_OK;
 out:
@@ -754,7 +754,7 @@ grant_password(const struct request *req, const struct form *f,
 	 * store) nothing is checked, and the right password gets the same 503
 	 * as a wrong one.
 	 */
-	if ((se = store_lock_attempt(the_store, key, req->peer, req->now,
+	if ((se = store_lock_attempt(the_store, key, req->peer_unit, req->now,
 	    &remaining)) != STORE_OK) {
 		log_err("password grant refused: user=%s peer=%s: attempt not "
 		    "recorded (%s); password not checked", ul, req->peer,
@@ -782,7 +782,7 @@ grant_password(const struct request *req, const struct form *f,
 		    "password");
 		goto out;
 	}
-	if ((se = store_lock_success(the_store, key, req->peer)) != STORE_OK)
+	if ((se = store_lock_success(the_store, key, req->peer_unit)) != STORE_OK)
 		log_warning("password grant: user=%s peer=%s: failure counters "
 		    "not reset (%s)", ul, req->peer, store_strerror(se));
 	if (cl->grants & GRANT_REFRESH_TOKEN) {
@@ -798,6 +798,50 @@ out:
 	pjwt_str_free(refresh);
 }
 
+/*
+ * refresh_allowed: may grant g be refreshed now, with scope want (NULL: the
+ * original)?  RFC 6749 6: a narrower scope may be asked for, never a wider
+ * one, and never more than the client's scopes now (the config may have
+ * changed).  The user must still be a usable account: removed from the
+ * users file, locked, or refused by pam_acct_mgmt ends the family here (a
+ * reload ends most of them earlier; this also covers the pam backend and
+ * users removed while the daemon was down).  Without a password backend
+ * nobody can be re-checked: refused.  Returns 1 when allowed; otherwise 0
+ * with the error response written (503 for a backend failure, so the
+ * client keeps its token).
+ */
+static int
+refresh_allowed(const struct request *req, const struct client *cl,
+    const char *want, const store_grant *g, struct response *resp)
+{
+	pwauth_result pr;
+	store_err re;
+	char ul[64];
+
+	if (want != NULL && (!scope_subset(want, g->scope) ||
+	    !scope_subset(want, cl->scopes))) {
+		resp_error(resp, 400, "invalid_scope", "scope exceeds "
+		    "the original grant");
+		return 0;
+	}
+	pr = the_pw != NULL ? pwauth_account(the_pw, g->user) : PWAUTH_DENIED;
+	if (pr == PWAUTH_OK)
+		return 1;
+	if (pr == PWAUTH_ERROR) {
+		server_error(resp, 503, "password backend unavailable");
+		return 0;
+	}
+	re = store_family_revoke(the_store, g->family_id, req->now);
+	log_notice("refresh grant refused: user=%s client=%s peer=%s "
+	    "reason=user_%s; family %s %s", log_safe(ul, sizeof(ul), g->user),
+	    cl->id, req->peer, the_pw == NULL ? "not_checkable" :
+	    pwauth_result_str(pr), g->family_id,
+	    re == STORE_OK ? "revoked" : "NOT revoked (store error)");
+	resp_error(resp, 400, "invalid_grant", "refresh token invalid, "
+	    "expired or revoked");
+	return 0;
+}
+
 static void
 grant_refresh(const struct request *req, const struct form *f,
     struct client *cl, struct response *resp)
@@ -808,6 +852,7 @@ grant_refresh(const struct request *req, const struct form *f,
 	char *newtok = NULL, *narrowed = NULL, ul[64];
 	const char *scope;
 	store_err se;
+	int checked = 0;
 
 	if (!(cl->grants & GRANT_REFRESH_TOKEN)) {
 		resp_error(resp, 400, "unauthorized_client", "this client may "
@@ -827,50 +872,22 @@ grant_refresh(const struct request *req, const struct form *f,
 		return;
 	}
 	/*
-	 * RFC 6749 6: a narrower scope may be asked for, never a wider one,
-	 * and never more than the client's scopes now (the config may have
-	 * changed).  Checked before rotating, so a refused request does not
-	 * burn the client's token.
+	 * Checked before rotating, so a refused request does not burn the
+	 * client's token.  A store that cannot answer is 503: going on to
+	 * rotate would skip the checks.  STORE_E_NOT_FOUND goes on, since
+	 * rotation must see an already-rotated token to detect its reuse;
+	 * should rotation then succeed after all (a race), the checks run
+	 * on the grant it returns.
 	 */
 	se = store_refresh_lookup(the_store, tok, strlen(tok), req->now, &g);
-	if (se == STORE_OK && want != NULL && (!scope_subset(want, g->scope) ||
-	    !scope_subset(want, cl->scopes))) {
-		store_grant_free(g);
-		resp_error(resp, 400, "invalid_scope", "scope exceeds "
-		    "the original grant");
+	if (se == STORE_E_DB || se == STORE_E_NOMEM) {
+		server_error(resp, 503, "state store unavailable");
 		return;
 	}
-	/*
-	 * The user must still be a usable account: removed from the users
-	 * file, locked, or refused by pam_acct_mgmt ends the family here
-	 * (a reload ends most of them earlier; this also covers the pam
-	 * backend and users removed while the daemon was down).  Without a
-	 * password backend nobody can be re-checked: refused.  A backend
-	 * failure is 503 before rotating, so the client keeps its token.
-	 */
 	if (se == STORE_OK) {
-		pwauth_result pr = the_pw != NULL ?
-		    pwauth_account(the_pw, g->user) : PWAUTH_DENIED;
-
-		if (pr == PWAUTH_ERROR) {
+		checked = 1;
+		if (!refresh_allowed(req, cl, want, g, resp)) {
 			store_grant_free(g);
-			server_error(resp, 503, "password backend unavailable");
-			return;
-		}
-		if (pr != PWAUTH_OK) {
-			store_err re = store_family_revoke(the_store,
-			    g->family_id, req->now);
-
-			log_notice("refresh grant refused: user=%s client=%s "
-			    "peer=%s reason=user_%s; family %s %s",
-			    log_safe(ul, sizeof(ul), g->user), cl->id, req->peer,
-			    the_pw == NULL ? "not_checkable" :
-			    pwauth_result_str(pr), g->family_id,
-			    re == STORE_OK ? "revoked" : "NOT revoked (store "
-			    "error)");
-			store_grant_free(g);
-			resp_error(resp, 400, "invalid_grant", "refresh token "
-			    "invalid, expired or revoked");
 			return;
 		}
 	}
@@ -898,6 +915,8 @@ grant_refresh(const struct request *req, const struct form *f,
 		    "expired or revoked");
 		return;
 	}
+	if (!checked && !refresh_allowed(req, cl, want, g, resp))
+		goto out;
 	/* Without a scope parameter: the original grant, less any scope the
 	 * config has taken from the client since. */
 	if (want != NULL)

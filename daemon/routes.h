@@ -22,7 +22,9 @@ struct request {
 	const char *authorization;  /* NULL when absent */
 	const char *body;           /* NUL-terminated; may contain NULs */
 	size_t body_len;
-	const char *peer;           /* client IP address, text */
+	const char *peer;           /* client IP address, text (for logs) */
+	const char *peer_unit;      /* the failure counters' key: IPv4
+				     * address, or IPv6 /64 (see http.c) */
 	struct conf *conf;          /* the snapshot this request runs with */
 	int64_t now;                /* seconds since the epoch */
 	/*
