@@ -498,24 +498,41 @@ check_user(const pjwt_policy *p, const json_t *c, const char **ret_user)
 }
 
 /*
- * Machine tokens: gty (PJWT_CLAIM_GRANT_TYPE) equal to client_credentials
- * names a token minted for a client, not for a user; refused unless the
- * policy allows them.  gty of any other string value is a user's token; a
- * gty that is not a string (or holds a NUL) is malformed, so that no type
+ * Machine tokens, refused unless the policy allows them.  A token is a
+ * machine token when
+ *   - gty (PJWT_CLAIM_GRANT_TYPE) is client_credentials (ours), or
+ *     client-credentials (the spelling other issuers use), or
+ *   - its sub is the id of the client it was issued to (client_id, RFC 9068
+ *     2.2, or azp): RFC 9068's shape of a client's own token, which does
+ *     not depend on the issuer marking it.
+ * gty of any other string value is a user's token.  A gty, client_id or
+ * azp that is not a string (or holds a NUL) is malformed, so that no type
  * trick hides the marker.
  */
 static pjwt_err
 check_machine(const pjwt_policy *p, const json_t *c)
 {
+	static const char *const client_claims[] = { "client_id", "azp" };
 	const json_t *v;
-	const char *g;
+	const char *g, *sub, *cid;
+	size_t i;
 
-	if ((v = json_object_get(c, PJWT_CLAIM_GRANT_TYPE)) == NULL)
-		return PJWT_OK;
-	if ((g = json_cstr(v)) == NULL)
-		return PJWT_E_MALFORMED;
-	if (strcmp(g, PJWT_GRANT_CLIENT_CREDENTIALS) == 0 && !p->allow_machine)
-		return PJWT_E_MACHINE_TOKEN;
+	if ((v = json_object_get(c, PJWT_CLAIM_GRANT_TYPE)) != NULL) {
+		if ((g = json_cstr(v)) == NULL)
+			return PJWT_E_MALFORMED;
+		if ((strcmp(g, PJWT_GRANT_CLIENT_CREDENTIALS) == 0 ||
+		    strcmp(g, "client-credentials") == 0) && !p->allow_machine)
+			return PJWT_E_MACHINE_TOKEN;
+	}
+	sub = json_cstr(json_object_get(c, "sub"));
+	for (i = 0; i < sizeof(client_claims) / sizeof(client_claims[0]); i++) {
+		if ((v = json_object_get(c, client_claims[i])) == NULL)
+			continue;
+		if ((cid = json_cstr(v)) == NULL)
+			return PJWT_E_MALFORMED;
+		if (sub != NULL && strcmp(sub, cid) == 0 && !p->allow_machine)
+			return PJWT_E_MACHINE_TOKEN;
+	}
 	return PJWT_OK;
 }
 

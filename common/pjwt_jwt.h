@@ -26,7 +26,9 @@ typedef struct pjwt_policy pjwt_policy;   /* opaque */
  * PJWT_CLAIM_GRANT_TYPE with the value PJWT_GRANT_CLIENT_CREDENTIALS, so a
  * verifier can tell it from a user's token whatever its sub says.  The
  * issuer sets it on every such token; pjwt_verify refuses it unless the
- * policy allows machine tokens (PJWT_E_MACHINE_TOKEN).
+ * policy allows machine tokens (PJWT_E_MACHINE_TOKEN), and so it refuses a
+ * token whose sub equals its client_id or azp (RFC 9068 2.2's shape of a
+ * client's own token, from any issuer) and gty "client-credentials".
  */
 #define PJWT_CLAIM_GRANT_TYPE "gty"
 #define PJWT_GRANT_CLIENT_CREDENTIALS "client_credentials"

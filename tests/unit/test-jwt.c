@@ -831,6 +831,19 @@ test_machine_token(void **state)
 	}
 	pjwt_policy_free(p);
 	p = policy();
+	/* Whoever issued it: another issuer's spelling of the grant, and
+	 * RFC 9068 2.2's shape of a client's own token (sub is the client
+	 * id, in client_id or azp) are machine tokens too. */
+	assert_pjwt(vx(",\"gty\":\"client-credentials\""),
+	    PJWT_E_MACHINE_TOKEN);
+	assert_pjwt(vx(",\"client_id\":\"alice\""), PJWT_E_MACHINE_TOKEN);
+	assert_pjwt(vx(",\"azp\":\"alice\""), PJWT_E_MACHINE_TOKEN);
+	assert_pjwt(vx(",\"client_id\":\"ssh-cli\",\"azp\":\"alice\""),
+	    PJWT_E_MACHINE_TOKEN);
+	assert_pjwt(vx(",\"client_id\":\"ssh-cli\""), PJWT_OK);
+	assert_pjwt(vx(",\"client_id\":\"Alice\",\"azp\":\"ssh-cli\""),
+	    PJWT_OK);
+	assert_pjwt(vx(",\"client_id\":1"), PJWT_E_MALFORMED);
 	assert_pjwt(vx(",\"gty\":\"password\""), PJWT_OK);
 	assert_pjwt(vx(",\"gty\":\"refresh_token\""), PJWT_OK);
 	assert_pjwt(vx(",\"gty\":\"Client_Credentials\""), PJWT_OK);
