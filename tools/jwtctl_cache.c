@@ -405,35 +405,55 @@ ctl_cache_open(const char *cmd, const char *issuer, const char *user,
 	return o;
 }
 
+/*
+ * ctl_cache_lock: hold the cache's lock file (flock).  logout deletes the
+ * lock file while holding it, so a lock won on a file that is no longer at
+ * lock_path locks nothing anyone else sees: then open again and retry.
+ * Bounded by LOCK_WAIT_MS in all.
+ */
 enum outcome
 ctl_cache_lock(const char *cmd, struct ctl_cache *c)
 {
-	struct stat st;
+	struct stat st, now;
 	int fd, waited = 0;
 
-	fd = open(c->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != getuid()) {
-		ctl_err("%s: cannot use the lock file '%s': %s", cmd,
-		    c->lock_path, fd < 0 ? strerror(errno) : "not our regular "
-		    "file");
-		if (fd >= 0)
-			close(fd);
-		return OUT_CONFIG;
-	}
-	/* Bounded: a holder is itself bounded by the HTTP timeouts. */
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
+	for (;;) {
+		fd = open(c->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != getuid()) {
+			ctl_err("%s: cannot use the lock file '%s': %s", cmd,
+			    c->lock_path, fd < 0 ? strerror(errno) : "not our "
+			    "regular file");
+			if (fd >= 0)
+				close(fd);
+			return OUT_CONFIG;
+		}
+		/* Bounded: a holder is itself bounded by the HTTP timeouts. */
+		while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS) {
-			ctl_err("%s: cannot lock '%s': %s", cmd, c->lock_path,
-			    errno == EWOULDBLOCK ? "another jwtctl holds it" :
-			    strerror(errno));
-			close(fd);
+			if ((errno != EWOULDBLOCK && errno != EINTR) ||
+			    waited >= LOCK_WAIT_MS) {
+				ctl_err("%s: cannot lock '%s': %s", cmd,
+				    c->lock_path, errno == EWOULDBLOCK ?
+				    "another jwtctl holds it" : strerror(errno));
+				close(fd);
+				return OUT_FAILURE;
+			}
+			nanosleep(&ts, NULL);
+			waited += 50;
+		}
+		if (lstat(c->lock_path, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			break;
+		/* Deleted (logout) or replaced while we waited. */
+		close(fd);
+		if (waited >= LOCK_WAIT_MS) {
+			ctl_err("%s: cannot lock '%s': it keeps being replaced",
+			    cmd, c->lock_path);
 			return OUT_FAILURE;
 		}
-		nanosleep(&ts, NULL);
 		waited += 50;
 	}
 	c->lock_fd = fd;
