@@ -257,7 +257,8 @@ keep_only(int fd)
 }
 
 /* Kill slot's helper and everything it started, and reap it (bounded:
- * 2 s; a process that will not die is reaped by a later call). */
+ * 2 s; a process that will not die is reaped by the main loop's
+ * waitpid(-1) later). */
 static void
 end_helper(pid_t *pid)
 {
@@ -324,13 +325,19 @@ pamsup_main(int fd, const char *service)
 	fd = 3;
 	for (;;) {
 		int sv[2], sent;
-		pid_t pid;
+		pid_t pid, w;
 
-		/* Reap helpers that ended on their own. */
-		for (i = 0; i < PAMSUP_SLOTS; i++)
-			if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) ==
-			    kids[i])
-				kids[i] = 0;
+		/*
+		 * Reap every child that ended: helpers that ended on their
+		 * own (whose process group is killed too, so nothing PAM
+		 * started outlives them) and any end_helper gave up on.
+		 */
+		while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
+			for (i = 0; i < PAMSUP_SLOTS; i++)
+				if (kids[i] == w) {
+					(void)kill(-w, SIGKILL);
+					kids[i] = 0;
+				}
 		if (pwauthp_read_full(fd, req, sizeof(req)) != 0)
 			break;        /* EOF: the daemon is done */
 		if (req[0] != PAMSUP_SPAWN || req[1] >= PAMSUP_SLOTS)
