@@ -186,7 +186,8 @@ warn_restart_needed(const struct conf *o, const struct conf *n)
 	struct { const char *name; int differs; } f[] = {
 		{ "[http] listen", str_differs(o->listen, n->listen) },
 		{ "[http] threads", o->threads != n->threads },
-		{ "[http] connection limits, timeout or memory",
+		{ "[http] connection limits, timeouts or memory",
+		    o->request_timeout != n->request_timeout ||
 		    o->connection_limit != n->connection_limit ||
 		    o->per_ip_connection_limit != n->per_ip_connection_limit ||
 		    o->connection_timeout != n->connection_timeout ||
