@@ -33,6 +33,7 @@
 #include "pjwt_jws.h"
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
+#include "pjwt_user.h"
 
 #include "conf.h"
 #include "form.h"
@@ -1239,25 +1240,38 @@ oauth_healthz(const struct request *req, struct response *resp)
 
 /* ---- client ids that name users ---------------------------------------- */
 
-/* 1 when the users file text names a user equal to id (ASCII case
- * ignored: users-file names are lower case, and sssd/LDAP match a sub of
- * "Alice" to alice). */
+struct users_has {
+	const char *id;
+	size_t idlen;
+	int found;
+};
+
 static int
-users_text_has(const char *text, const char *id)
+users_has_entry(void *arg, unsigned line, const pjwt_user_line *l)
 {
-	size_t idlen = strlen(id);
+	struct users_has *h = arg;
 
-	for (const char *l = text; *l != '\0'; ) {
-		size_t n = strcspn(l, "\n");
-		const char *colon = memchr(l, ':', n);
-
-		if (l[0] != '#' && colon != NULL && (size_t)(colon - l) == idlen &&
-		    strncasecmp(l, id, idlen) == 0)
-			return 1;
-		l += n;
-		l += (*l == '\n');
-	}
+	(void)line;
+	if (l->name_len == h->idlen && strncasecmp(l->name, h->id, h->idlen) == 0)
+		h->found = 1;
 	return 0;
+}
+
+/* 1 when the users file text[0..len) names a user equal to id (ASCII case
+ * ignored: users-file names are lower case, and sssd/LDAP match a sub of
+ * "Alice" to alice); -1 out of memory.  Lines read by the one parser in
+ * common/user.c. */
+static int
+users_text_has(const char *text, size_t len, const char *id)
+{
+	struct users_has h = { id, strlen(id), 0 };
+	pjwt_user_parse_cb cb = { NULL, users_has_entry, NULL, &h };
+
+	/* Bad lines were reported by the users file's own load; the verdict
+	 * here is only about names.  Out of memory: say "found", refusing. */
+	if (pjwt_users_parse(text, len, &cb) == PJWT_E_NOMEM)
+		return -1;
+	return h.found;
 }
 
 /* NSS: 1 user found, 0 not found, -1 lookup failed (errno-style code in
@@ -1313,9 +1327,10 @@ oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
 
 		if (!(cl->grants & GRANT_CLIENT_CREDENTIALS))
 			continue;
-		if (c->backend == PW_BACKEND_FILE)
-			found = users_text_has(text, cl->id);
-		else {
+		if (c->backend == PW_BACKEND_FILE) {
+			if ((found = users_text_has(text, tlen, cl->id)) < 0)
+				e = ENOMEM;
+		} else {
 			lockout_key(low, cl->id);
 			if ((found = nss_has(cl->id, &e)) == 0 &&
 			    strcmp(low, cl->id) != 0)
