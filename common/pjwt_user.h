@@ -105,13 +105,16 @@ pjwt_err pjwt_users_parse(const char *buf, size_t len,
     const pjwt_user_parse_cb *cb);
 
 /*
- * pjwt_user_line_format: the entry line "name:hash" (no "\n") for a valid
- * name and a hash that passes pjwt_user_hash_shape (with an optional leading
- * "!").  *ret_line is owned by the caller: it holds a hash, free it with
+ * pjwt_user_line_format: the entry line "name:hash" (no "\n") for a name and
+ * a hash field (crypt hash, optionally with a leading "!", or a bare "!")
+ * that pjwt_user_line_parse, with the same check, reads back as exactly that
+ * entry: the writer never writes what the parser refuses.  *ret_line is
+ * owned by the caller: it holds a hash, free it with
  * pjwt_secret_free(*ret_line, *ret_len + 1).  PJWT_E_MALFORMED for a bad
  * name or hash, PJWT_E_NOMEM, PJWT_E_INVALID_ARGUMENT for NULL arguments.
  */
 pjwt_err pjwt_user_line_format(const char *name, const char *hash,
-    char **ret_line, size_t *ret_len);
+    pjwt_user_hash_check_fn *check, void *check_arg, char **ret_line,
+    size_t *ret_len);
 
 #endif /* PJWT_USER_H */

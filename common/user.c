@@ -237,21 +237,19 @@ pjwt_users_parse(const char *buf, size_t len, const pjwt_user_parse_cb *cb)
 }
 
 pjwt_err
-pjwt_user_line_format(const char *name, const char *hash, char **ret_line,
+pjwt_user_line_format(const char *name, const char *hash,
+    pjwt_user_hash_check_fn *check, void *check_arg, char **ret_line,
     size_t *ret_len)
 {
 	size_t nlen, hlen, len;
-	int locked;
+	pjwt_user_line l;
 	char *out;
 
 	if (name == NULL || hash == NULL || ret_line == NULL || ret_len == NULL)
 		return PJWT_E_INVALID_ARGUMENT;
 	nlen = strlen(name);
 	hlen = strlen(hash);
-	locked = hash[0] == '!';
-	if (!pjwt_user_name_valid(name, nlen) || hlen > PJWT_USER_HASH_MAX ||
-	    (!(locked && hlen == 1) &&
-	    pjwt_user_hash_shape(hash + locked, hlen - (size_t)locked) != NULL))
+	if (nlen > PJWT_USER_NAME_MAX || hlen > PJWT_USER_HASH_MAX)
 		return PJWT_E_MALFORMED;
 	len = nlen + 1 + hlen;
 	if ((out = malloc(len + 1)) == NULL)
@@ -260,6 +258,13 @@ pjwt_user_line_format(const char *name, const char *hash, char **ret_line,
 	out[nlen] = ':';
 	memcpy(out + nlen + 1, hash, hlen);
 	out[len] = '\0';
+	/* Write only what the parser reads back as this one entry: no
+	 * comment, no blank line, no "\n" smuggling a second line in. */
+	if (pjwt_user_line_parse(out, len, check, check_arg, &l) != NULL ||
+	    !l.is_entry || l.name_len != nlen || memchr(out, '\n', len) != NULL) {
+		pjwt_secret_free(out, len + 1);
+		return PJWT_E_MALFORMED;
+	}
 	*ret_line = out;
 	*ret_len = len;
 	return PJWT_OK;

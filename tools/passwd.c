@@ -427,7 +427,8 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		ctl_err("cannot hash the password (libcrypt: %s)", strerror(errno));
 		goto out;
 	}
-	if ((e = pjwt_user_line_format(name, hash, &entry, &entry_len)) !=
+	if ((e = pjwt_user_line_format(name, hash,
+	    pjwt_user_crypt_check, NULL, &entry, &entry_len)) !=
 	    PJWT_OK) {
 		ctl_err("cannot write the users-file line: %s", pjwt_strerror(e));
 		goto out;
