@@ -35,6 +35,8 @@
 #include "pjwt_err.h"
 
 #define PJWT_USER_NAME_MAX 32
+/* Both readers refuse a users file larger than this. */
+#define PJWT_USERS_FILE_MAX ((size_t)4 << 20)
 /* libxcrypt's CRYPT_OUTPUT_SIZE - 1: the longest hash crypt_rn can give. */
 #define PJWT_USER_HASH_MAX 383
 

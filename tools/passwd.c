@@ -34,7 +34,6 @@
 #include "passwd.h"
 
 #define PW_MAX 511     /* the daemon's PWAUTH_PASSWORD_MAX: libcrypt's limit */
-#define USERS_MAX ((size_t)4 << 20)        /* the daemon's PWAUTH_FILE_MAX */
 
 enum { EX_OK = 0, EX_REFUSED = 1, EX_ERROR = 2 };
 
@@ -400,7 +399,7 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		ctl_err("%s: cannot lock its directory: %s", path, strerror(errno));
 		goto out;
 	}
-	e = pjwt_file_read(path, (uid_t)-1, USERS_MAX, &buf, &len);
+	e = pjwt_file_read(path, (uid_t)-1, PJWT_USERS_FILE_MAX, &buf, &len);
 	if (e == PJWT_E_IO && errno == ENOENT) {
 		exists = 0;
 		len = 0;
