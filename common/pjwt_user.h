@@ -82,6 +82,25 @@ const char *pjwt_user_line_parse(const char *line, size_t len,
     pjwt_user_hash_check_fn *check, void *check_arg, pjwt_user_line *ret);
 
 /*
+ * pjwt_user_line_name: the name field of line[0..len): on a line that is
+ * not blank or a comment and has a ':', 1 with *ret_name and *ret_len the bytes
+ * before the first ':' (borrowed; not checked against the name rule); else
+ * 0.  pjwt_user_line_parse reads names with it.
+ */
+int pjwt_user_line_name(const char *line, size_t len, const char **ret_name,
+    size_t *ret_len);
+
+/*
+ * pjwt_users_has_name: 1 when some line of buf[0..len) has a name field
+ * (pjwt_user_line_name) equal to name[0..nlen), ASCII case ignored, else 0.
+ * Lenient on purpose: a line the parser refuses for its hash, its case or a
+ * CR still names a user, so a caller asking "could this name be a user?"
+ * errs towards yes.  No allocation.
+ */
+int pjwt_users_has_name(const char *buf, size_t len, const char *name,
+    size_t nlen);
+
+/*
  * Whole-file parser callbacks.  entry is called for each good entry line in
  * file order (return nonzero to stop with PJWT_E_NOMEM, for the caller's
  * own allocation failures); bad for each bad line, with the 1-based line

@@ -96,11 +96,64 @@ pjwt_user_hash_shape(const char *hash, size_t len)
 	return NULL;
 }
 
+int
+pjwt_user_line_name(const char *line, size_t len, const char **ret_name,
+    size_t *ret_len)
+{
+	const char *colon;
+
+	if (line == NULL || len == 0 || line[0] == '#' ||
+	    (colon = memchr(line, ':', len)) == NULL)
+		return 0;
+	*ret_name = line;
+	*ret_len = (size_t)(colon - line);
+	return 1;
+}
+
+static int
+ascii_casecmp_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+int
+pjwt_users_has_name(const char *buf, size_t len, const char *name,
+    size_t nlen)
+{
+	const char *p = buf, *end = buf + len;
+
+	if (buf == NULL || name == NULL)
+		return 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end, *n;
+		size_t l;
+
+		if (pjwt_user_line_name(p, (size_t)(eol - p), &n, &l) &&
+		    l == nlen && ascii_casecmp_eq(n, name, nlen))
+			return 1;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return 0;
+}
+
 const char *
 pjwt_user_line_parse(const char *p, size_t ll, pjwt_user_hash_check_fn *check,
     void *check_arg, pjwt_user_line *ret)
 {
-	const char *colon, *h, *why;
+	const char *colon, *h, *why, *name;
 	size_t nlen, hlen;
 	int locked;
 
@@ -114,10 +167,10 @@ pjwt_user_line_parse(const char *p, size_t ll, pjwt_user_hash_check_fn *check,
 		memset(ret, 0, sizeof(*ret));
 		return NULL;
 	}
-	if ((colon = memchr(p, ':', ll)) == NULL)
+	if (!pjwt_user_line_name(p, ll, &name, &nlen))
 		return "expected name:hash";
-	nlen = (size_t)(colon - p);
-	if (!pjwt_user_name_valid(p, nlen))
+	colon = p + nlen;
+	if (!pjwt_user_name_valid(name, nlen))
 		return "bad user name (want [a-z_][a-z0-9_.-]*, at most "
 		    STR(PJWT_USER_NAME_MAX) " characters)";
 	h = colon + 1;

@@ -1240,40 +1240,6 @@ oauth_healthz(const struct request *req, struct response *resp)
 
 /* ---- client ids that name users ---------------------------------------- */
 
-struct users_has {
-	const char *id;
-	size_t idlen;
-	int found;
-};
-
-static int
-users_has_entry(void *arg, unsigned line, const pjwt_user_line *l)
-{
-	struct users_has *h = arg;
-
-	(void)line;
-	if (l->name_len == h->idlen && strncasecmp(l->name, h->id, h->idlen) == 0)
-		h->found = 1;
-	return 0;
-}
-
-/* 1 when the users file text[0..len) names a user equal to id (ASCII case
- * ignored: users-file names are lower case, and sssd/LDAP match a sub of
- * "Alice" to alice); -1 out of memory.  Lines read by the one parser in
- * common/user.c. */
-static int
-users_text_has(const char *text, size_t len, const char *id)
-{
-	struct users_has h = { id, strlen(id), 0 };
-	pjwt_user_parse_cb cb = { NULL, users_has_entry, NULL, &h };
-
-	/* Bad lines were reported by the users file's own load; the verdict
-	 * here is only about names.  Out of memory: say "found", refusing. */
-	if (pjwt_users_parse(text, len, &cb) == PJWT_E_NOMEM)
-		return -1;
-	return h.found;
-}
-
 /* NSS: 1 user found, 0 not found, -1 lookup failed (errno-style code in
  * *ret_err). */
 static int
@@ -1327,10 +1293,12 @@ oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
 
 		if (!(cl->grants & GRANT_CLIENT_CREDENTIALS))
 			continue;
-		if (c->backend == PW_BACKEND_FILE) {
-			if ((found = users_text_has(text, tlen, cl->id)) < 0)
-				e = ENOMEM;
-		} else {
+		/* ASCII case ignored: users-file names are lower case, and
+		 * sssd/LDAP match a sub of "Alice" to alice. */
+		if (c->backend == PW_BACKEND_FILE)
+			found = pjwt_users_has_name(text, tlen, cl->id,
+			    strlen(cl->id));
+		else {
 			lockout_key(low, cl->id);
 			if ((found = nss_has(cl->id, &e)) == 0 &&
 			    strcmp(low, cl->id) != 0)

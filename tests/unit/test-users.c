@@ -270,6 +270,39 @@ test_file(void **state)
 	assert_int_equal(r.entries, 2);
 }
 
+/* ---- name lookup (lenient) ---------------------------------------------- */
+
+static void
+test_has_name(void **state)
+{
+	static const char f[] =
+	    "# carol:x\n"
+	    "alice:" YH "\n"
+	    "Bob:legacy\r\n"        /* refused by the parser, still a name */
+	    "no colon\n"
+	    ":empty\n"
+	    "dave:";
+	const char *n;
+	size_t l;
+
+	(void)state;
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "alice", 5), 1);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "ALICE", 5), 1);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "bob", 3), 1);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "dave", 4), 1);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "carol", 5), 0);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "ali", 3), 0);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "no colon", 8), 0);
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 1, "", 0), 1);
+	/* Only len bytes: "dave" is past the end here. */
+	assert_int_equal(pjwt_users_has_name(f, sizeof(f) - 6, "dave", 4), 0);
+	assert_int_equal(pjwt_users_has_name(NULL, 0, "a", 1), 0);
+	assert_int_equal(pjwt_user_line_name("a:b", 3, &n, &l), 1);
+	assert_int_equal(l, 1);
+	assert_int_equal(pjwt_user_line_name("#a:b", 4, &n, &l), 0);
+	assert_int_equal(pjwt_user_line_name("", 0, &n, &l), 0);
+}
+
 /* ---- the writer --------------------------------------------------------- */
 
 static void
@@ -409,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_line_edges),
 		cmocka_unit_test(test_hash_shape),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_has_name),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_crypt_check),
 		cmocka_unit_test(test_alloc_failures),
