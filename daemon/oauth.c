@@ -33,6 +33,7 @@
 #include "pjwt_jws.h"
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
+#include "pjwt_user.h"
 
 #include "conf.h"
 #include "form.h"
@@ -1258,27 +1259,6 @@ oauth_healthz(const struct request *req, struct response *resp)
 
 /* ---- client ids that name users ---------------------------------------- */
 
-/* 1 when the users file text names a user equal to id (ASCII case
- * ignored: users-file names are lower case, and sssd/LDAP match a sub of
- * "Alice" to alice). */
-static int
-users_text_has(const char *text, const char *id)
-{
-	size_t idlen = strlen(id);
-
-	for (const char *l = text; *l != '\0'; ) {
-		size_t n = strcspn(l, "\n");
-		const char *colon = memchr(l, ':', n);
-
-		if (l[0] != '#' && colon != NULL && (size_t)(colon - l) == idlen &&
-		    strncasecmp(l, id, idlen) == 0)
-			return 1;
-		l += n;
-		l += (*l == '\n');
-	}
-	return 0;
-}
-
 /* NSS: 1 user found, 0 not found, -1 lookup failed (errno-style code in
  * *ret_err). */
 static int
@@ -1332,8 +1312,11 @@ oauth_check_client_ids(const struct conf *c, uid_t owner, char *err,
 
 		if (!(cl->grants & GRANT_CLIENT_CREDENTIALS))
 			continue;
+		/* ASCII case ignored: users-file names are lower case, and
+		 * sssd/LDAP match a sub of "Alice" to alice. */
 		if (c->backend == PW_BACKEND_FILE)
-			found = users_text_has(text, cl->id);
+			found = pjwt_users_has_name(text, tlen, cl->id,
+			    strlen(cl->id));
 		else {
 			lockout_key(low, cl->id);
 			if ((found = nss_has(cl->id, &e)) == 0 &&

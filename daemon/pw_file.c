@@ -25,6 +25,8 @@
 #include "pjwt_err.h"
 #include "pjwt_file.h"
 #include "pjwt_mem.h"
+#include "pjwt_user.h"
+#include "pjwt_user_crypt.h"
 #include "pwauthp.h"
 
 _Static_assert(PWAUTH_PASSWORD_MAX < CRYPT_MAX_PASSPHRASE_SIZE,
@@ -74,61 +76,6 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
-/* Characters a crypt hash may contain: printable, no ':' and no space. */
-static int
-hash_chars_ok(const char *h, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (h[i] <= 0x20 || h[i] >= 0x7f || h[i] == ':')
-			return 0;
-	return 1;
-}
-
-/* crypt_checksalt looks only at the method prefix; for yescrypt (what
- * jwtctl passwd writes) check the whole shape $y$PARAMS$SALT$HASH, so a
- * truncated or mangled line is reported at load, not at login. */
-static int
-yescrypt_shape_ok(const char *h)
-{
-	static const char b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz";
-	const char *params, *salt, *hash;
-
-	if (strncmp(h, "$y$", 3) != 0)
-		return 1;             /* another method: checksalt decides */
-	params = h + 3;
-	if ((salt = strchr(params, '$')) == NULL || salt == params)
-		return 0;
-	salt++;
-	if ((hash = strchr(salt, '$')) == NULL || hash == salt)
-		return 0;
-	hash++;
-	return strlen(hash) == 43 && strspn(hash, b64) == 43 &&
-	    strspn(params, b64) == (size_t)(salt - 1 - params) &&
-	    strspn(salt, b64) == (size_t)(hash - 1 - salt);
-}
-
-static const char *
-checksalt_reason(int cs)
-{
-	switch (cs) {
-	case CRYPT_SALT_INVALID:
-		return "not a crypt hash";
-	case CRYPT_SALT_METHOD_DISABLED:
-		return "hash method disabled in libcrypt";
-	case CRYPT_SALT_METHOD_LEGACY:
-		return "legacy hash method (use yescrypt: jwtctl passwd)";
-#ifdef CRYPT_SALT_TOO_CHEAP
-	case CRYPT_SALT_TOO_CHEAP:
-		return "hash cost too low";
-#endif
-	default:
-		return "unusable hash";
-	}
-}
-
 /*
  * Make the dummy hash: a random password hashed with the setting (prefix up
  * to the last '$') of setting_from, or with a fresh default yescrypt setting.
@@ -172,126 +119,97 @@ make_dummy(const char *setting_from, issuerd_log_fn *log)
 	return res;
 }
 
+/* Building a table from pjwt_users_parse's callbacks. */
+typedef struct parse_ctx {
+	table *t;
+	size_t cap;
+	const char *first_hash;
+	const char *path;
+	issuerd_log_fn *log;
+	unsigned bad;
+} parse_ctx;
+
+static int
+parse_entry(void *arg, unsigned line, const pjwt_user_line *l)
+{
+	parse_ctx *c = arg;
+	table *t = c->t;
+	entry *e;
+
+	if (t->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		entry *nv = realloc(t->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		t->v = nv;
+		c->cap = nc;
+	}
+	e = &t->v[t->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->name, l->name, l->name_len);
+	e->line = line;
+	if (!l->locked) {
+		if ((e->hash = strndup(l->hash, l->hash_len)) == NULL)
+			return -1;
+		if (c->first_hash == NULL)
+			c->first_hash = e->hash;
+	}
+	t->n++;
+	return 0;
+}
+
+static void
+parse_bad(void *arg, unsigned line, const char *msg)
+{
+	parse_ctx *c = arg;
+
+	if (c->bad++ < MAX_REPORTED)
+		pwauthp_log(c->log, LOG_ERR, "%s:%u: %s", c->path, line, msg);
+}
+
 /*
- * Strictly parse len bytes of buf.  Each bad line is logged as
- * "PATH:LINE: reason"; any bad line fails the whole file.
+ * Strictly parse len bytes of buf (grammar: pjwt_user.h).  Each bad line is
+ * logged as "PATH:LINE: reason"; any bad line fails the whole file.
  */
 static int
 parse(const char *path, const char *buf, size_t len, issuerd_log_fn *log,
     table **ret)
 {
-	table *t = NULL;
-	const char *p = buf, *end = buf + len, *first_hash = NULL;
-	size_t cap = 0, i;
-	unsigned line = 0, bad = 0;
+	parse_ctx c;
+	pjwt_user_parse_cb cb;
+	pjwt_err e;
 	int r = -1;
 
-#define BAD(...) do { \
-	if (bad++ < MAX_REPORTED) { \
-		char m_[256]; \
-		snprintf(m_, sizeof(m_), __VA_ARGS__); \
-		pwauthp_log(log, LOG_ERR, "%s:%u: %s", path, line, m_); \
-	} \
-} while (0)
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.log = log;
+	if ((c.t = calloc(1, sizeof(*c.t))) == NULL)
 		goto out;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl != NULL ? nl : end;
-		size_t ll = (size_t)(eol - p), nlen, hlen;
-		const char *colon, *h;
-		int cs;
-
-		line++;
-		if (memchr(p, '\0', ll) != NULL)
-			BAD("NUL byte");
-		else if (ll > 0 && p[ll - 1] == '\r')
-			BAD("carriage return (DOS line ending)");
-		else if (ll == 0 || p[0] == '#') {
-			/* blank line or comment */
-		}
-		else if ((colon = memchr(p, ':', ll)) == NULL)
-			BAD("expected name:hash");
-		else if (!pjwt_user_name_valid(p, (nlen = (size_t)(colon - p))))
-			BAD("bad user name (want [a-z_][a-z0-9_.-]*, at most %u"
-			    " characters)", PWAUTH_FILE_NAME_MAX);
-		else {
-			h = colon + 1;
-			hlen = (size_t)(eol - h);
-			if (hlen == 0)
-				BAD("empty hash");
-			else if (!hash_chars_ok(h, hlen))
-				BAD("bad character in hash (a third field?)");
-			else if (hlen >= CRYPT_OUTPUT_SIZE)
-				BAD("hash too long");
-			else {
-				char hb[CRYPT_OUTPUT_SIZE];
-				int locked = h[0] == '!';
-
-				memcpy(hb, h + locked, hlen - (size_t)locked);
-				hb[hlen - (size_t)locked] = '\0';
-				cs = hb[0] == '\0' && locked ? CRYPT_SALT_OK :
-				    crypt_checksalt(hb);
-				if (cs != CRYPT_SALT_OK)
-					BAD("%s", checksalt_reason(cs));
-				else if (hb[0] != '\0' && !yescrypt_shape_ok(hb))
-					BAD("malformed yescrypt hash");
-				else {
-					entry *e;
-
-					if (t->n == cap) {
-						size_t nc = cap ? cap * 2 : 16;
-						entry *nv = realloc(t->v,
-						    nc * sizeof(*nv));
-
-						if (nv == NULL)
-							goto out;
-						t->v = nv;
-						cap = nc;
-					}
-					e = &t->v[t->n];
-					memset(e, 0, sizeof(*e));
-					memcpy(e->name, p, nlen);
-					e->line = line;
-					if (!locked) {
-						if ((e->hash = strdup(hb)) == NULL)
-							goto out;
-						if (first_hash == NULL)
-							first_hash = e->hash;
-					}
-					t->n++;
-				}
-				explicit_bzero(hb, sizeof(hb));
-			}
-		}
-		p = nl != NULL ? nl + 1 : end;
-	}
-	if (t->n > 0)
-		qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
-	for (i = 1; i < t->n; i++) {
-		if (strcmp(t->v[i - 1].name, t->v[i].name) == 0) {
-			unsigned a = t->v[i - 1].line, b = t->v[i].line;
-
-			line = a > b ? a : b;
-			BAD("duplicate user %s (also on line %u)", t->v[i].name,
-			    a < b ? a : b);
-		}
-	}
-	if (bad > MAX_REPORTED)
+	cb.check = pjwt_user_crypt_check;
+	cb.entry = parse_entry;
+	cb.bad = parse_bad;
+	cb.arg = &c;
+	e = pjwt_users_parse(buf, len, &cb);
+	if (c.bad > MAX_REPORTED)
 		pwauthp_log(log, LOG_ERR, "%s: %u more bad lines", path,
-		    bad - MAX_REPORTED);
-	if (bad > 0)
+		    c.bad - MAX_REPORTED);
+	if (e != PJWT_OK) {
+		if (e == PJWT_E_NOMEM)
+			pwauthp_log(log, LOG_ERR, "users file %s: out of memory",
+			    path);
 		goto out;
+	}
+	if (c.t->n > 0)
+		qsort(c.t->v, c.t->n, sizeof(*c.t->v), entry_cmp);
 	/* qsort moved the entries, not the strings: first_hash still valid. */
-	if ((t->dummy = make_dummy(first_hash, log)) == NULL)
+	if ((c.t->dummy = make_dummy(c.first_hash, log)) == NULL)
 		goto out;
-	*ret = t;
-	t = NULL;
+	*ret = c.t;
+	c.t = NULL;
 	r = 0;
-#undef BAD
  out:
-	table_free(t);
+	table_free(c.t);
 	return r;
 }
 

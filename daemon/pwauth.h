@@ -55,7 +55,7 @@ const char *pwauth_result_str(pwauth_result r);
 /* Users-file names, as jwtctl passwd enforces: [a-z_][a-z0-9_.-]{0,31}. */
 #define PWAUTH_FILE_NAME_MAX PJWT_USER_NAME_MAX
 /* The users file is refused above this size. */
-#define PWAUTH_FILE_MAX (4u * 1024 * 1024)
+#define PWAUTH_FILE_MAX PJWT_USERS_FILE_MAX
 
 /*
  * pwauth_open_file: load the users file at path with pjwt_file_read (regular

@@ -29,11 +29,11 @@
 #include "pjwt_file.h"
 #include "pjwt_mem.h"
 #include "pjwt_user.h"
+#include "pjwt_user_crypt.h"
 #include "jwtctl.h"
 #include "passwd.h"
 
 #define PW_MAX 511     /* the daemon's PWAUTH_PASSWORD_MAX: libcrypt's limit */
-#define USERS_MAX ((size_t)4 << 20)        /* the daemon's PWAUTH_FILE_MAX */
 
 enum { EX_OK = 0, EX_REFUSED = 1, EX_ERROR = 2 };
 
@@ -221,77 +221,53 @@ get_password(const char *name, int from_stdin, char *pw, size_t *ret_len)
 
 /* ---- the users file ---------------------------------------------------- */
 
+/* Report at most this many bad lines, as the daemon does. */
+#define MAX_REPORTED 20
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+typedef struct bad_lines {
+	const char *path;
+	unsigned n;
+} bad_lines;
+
+static void
+report_bad(void *arg, unsigned line, const char *msg)
+{
+	bad_lines *b = arg;
+
+	if (b->n++ < MAX_REPORTED)
+		ctl_err("%s:%u: %s", b->path, line, msg);
+}
+
 /*
- * Check every line of buf the way the daemon's loader does (name rule,
- * name:hash shape, no CR/NUL, no duplicates); report the first bad line as
- * "PATH:LINE: reason".  Returns 0 when the file is acceptable.
+ * Check the whole file with the daemon's own parser and libcrypt check
+ * (common/user.c, common/user_crypt.c), so this command never rewrites a
+ * file the daemon refuses to load; report each bad line as
+ * "PATH:LINE: reason", as the daemon logs it.  Returns 0 when the file is
+ * acceptable.
  */
 static int
 validate(const char *path, const char *buf, size_t len)
 {
-	const char *p = buf, *end = buf + len;
-	unsigned line = 0, i, n = 0;
-	struct seen { const char *name; size_t len; unsigned line; } *seen = NULL;
-	int r = -1;
+	pjwt_user_parse_cb cb;
+	bad_lines b = { path, 0 };
+	pjwt_err e;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl != NULL ? nl : end;
-		size_t ll = (size_t)(eol - p), nlen;
-		const char *colon;
-		const char *why = NULL;
-
-		line++;
-		if (memchr(p, '\0', ll) != NULL)
-			why = "NUL byte";
-		else if (ll > 0 && p[ll - 1] == '\r')
-			why = "carriage return (DOS line ending)";
-		else if (ll == 0 || p[0] == '#')
-			why = NULL;
-		else if ((colon = memchr(p, ':', ll)) == NULL)
-			why = "expected name:hash";
-		else if (!pjwt_user_name_valid(p, (nlen = (size_t)(colon - p))))
-			why = "bad user name";
-		else if (colon + 1 == eol)
-			why = "empty hash";
-		else if (memchr(colon + 1, ':', (size_t)(eol - colon - 1)) != NULL ||
-		    memchr(colon + 1, ' ', (size_t)(eol - colon - 1)) != NULL ||
-		    memchr(colon + 1, '\t', (size_t)(eol - colon - 1)) != NULL)
-			why = "bad character in hash";
-		else {
-			for (i = 0; i < n; i++) {
-				if (seen[i].len == nlen &&
-				    memcmp(seen[i].name, p, nlen) == 0) {
-					ctl_err("%s:%u: duplicate user (also on line"
-					    " %u)", path, line, seen[i].line);
-					goto out;
-				}
-			}
-			if ((n & (n - 1)) == 0) {
-				struct seen *ns = realloc(seen,
-				    (n ? n * 2 : 1) * sizeof(*ns));
-
-				if (ns == NULL) {
-					ctl_err("out of memory");
-					goto out;
-				}
-				seen = ns;
-			}
-			seen[n].name = p;
-			seen[n].len = nlen;
-			seen[n].line = line;
-			n++;
-		}
-		if (why != NULL) {
-			ctl_err("%s:%u: %s; fix the file first", path, line, why);
-			goto out;
-		}
-		p = nl != NULL ? nl + 1 : end;
-	}
-	r = 0;
- out:
-	free(seen);
-	return r;
+	memset(&cb, 0, sizeof(cb));
+	cb.check = pjwt_user_crypt_check;
+	cb.bad = report_bad;
+	cb.arg = &b;
+	e = pjwt_users_parse(buf, len, &cb);
+	if (e == PJWT_OK)
+		return 0;
+	if (e == PJWT_E_MALFORMED)
+		ctl_err("%s: %u bad line%s%s; fix the file first", path, b.n,
+		    b.n == 1 ? "" : "s", b.n > MAX_REPORTED ?
+		    " (the first " STR(MAX_REPORTED) " shown)" : "");
+	else
+		ctl_err("%s: %s", path, pjwt_strerror(e));
+	return -1;
 }
 
 /*
@@ -315,8 +291,11 @@ rewrite(const char *buf, size_t len, const char *name, const char *entry,
 		const char *eol = nl != NULL ? nl : end;
 		size_t ll = (size_t)(eol - p);
 
-		if (!replaced && ll > nlen && p[nlen] == ':' &&
-		    memcmp(p, name, nlen) == 0) {
+		pjwt_user_line l;
+
+		if (!replaced && pjwt_user_line_parse(p, ll, NULL, NULL, &l) ==
+		    NULL && l.is_entry && l.name_len == nlen &&
+		    memcmp(l.name, name, nlen) == 0) {
 			memcpy(out + o, entry, elen);
 			o += elen;
 			replaced = 1;
@@ -420,7 +399,7 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		ctl_err("%s: cannot lock its directory: %s", path, strerror(errno));
 		goto out;
 	}
-	e = pjwt_file_read(path, (uid_t)-1, USERS_MAX, &buf, &len);
+	e = pjwt_file_read(path, (uid_t)-1, PJWT_USERS_FILE_MAX, &buf, &len);
 	if (e == PJWT_E_IO && errno == ENOENT) {
 		exists = 0;
 		len = 0;
@@ -447,12 +426,12 @@ jwtctl_cmd_passwd(int argc, char **argv)
 		ctl_err("cannot hash the password (libcrypt: %s)", strerror(errno));
 		goto out;
 	}
-	entry_len = strlen(name) + 1 + strlen(hash);
-	if ((entry = malloc(entry_len + 1)) == NULL) {
-		ctl_err("out of memory");
+	if ((e = pjwt_user_line_format(name, hash,
+	    pjwt_user_crypt_check, NULL, &entry, &entry_len)) !=
+	    PJWT_OK) {
+		ctl_err("cannot write the users-file line: %s", pjwt_strerror(e));
 		goto out;
 	}
-	snprintf(entry, entry_len + 1, "%s:%s", name, hash);
 	if (rewrite(exists ? buf : "", len, name, entry, &out, &outlen,
 	    &replaced) != 0) {
 		ctl_err("out of memory");
