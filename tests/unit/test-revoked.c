@@ -134,6 +134,70 @@ test_parse_line(void **state)
 	    PJWT_E_INVALID_ARGUMENT);
 }
 
+/*
+ * The grammar of pjwt_revoked.h again, written another way (strspn over a
+ * NUL-terminated copy), as the reference for a seeded random comparison
+ * with pjwt_revoked_parse_line.  Returns the jti length, 0 for a blank or
+ * comment line, -1 for a malformed one.
+ */
+static long
+ref_parse(const char *line)
+{
+	static const char blanks[] = " \t", digits[] = "0123456789";
+	size_t id, d;
+	const char *p = line;
+
+	if (*p == '\0' || *p == '#')
+		return 0;
+	id = strcspn(p, " \t");
+	for (d = 0; d < id; d++)
+		if (p[d] < '!' || p[d] > '~')
+			return -1;
+	if (id == 0 || id > PJWT_REVOKED_JTI_MAX)
+		return -1;
+	p += id;
+	p += strspn(p, blanks);
+	d = strspn(p, digits);
+	if (d > 19)
+		return -1;
+	p += d;
+	p += strspn(p, blanks);
+	return *p == '\0' ? (long)id : -1;
+}
+
+static void
+test_parse_line_random(void **state)
+{
+	/* Every byte class the grammar tells apart. */
+	static const char alphabet[] = "a~!# \t09-+\x01\x7f\x80\r";
+	char line[48];
+	const char *id;
+	unsigned long seed = 20261203;
+	size_t i, j, n, jl;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		long want;
+		pjwt_err r;
+
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		n = (seed >> 33) % (sizeof(line) - 1);
+		for (j = 0; j < n; j++) {
+			seed = seed * 6364136223846793005ul +
+			    1442695040888963407ul;
+			line[j] = alphabet[(seed >> 33) %
+			    (sizeof(alphabet) - 1)];
+		}
+		line[n] = '\0';
+		want = ref_parse(line);
+		r = pjwt_revoked_parse_line(line, n, &id, &jl);
+		if ((want < 0) != (r != PJWT_OK) ||
+		    (r == PJWT_OK && (long)jl != want))
+			fail_msg("line %zu \"%s\": parser %s/%zu, reference %ld",
+			    i, line, pjwt_strerror(r), jl, want);
+	}
+}
+
 static void
 test_parse_line_length(void **state)
 {
@@ -326,6 +390,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jti_rule),
 		cmocka_unit_test(test_parse_line),
+		cmocka_unit_test(test_parse_line_random),
 		cmocka_unit_test(test_parse_line_length),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_malformed),
