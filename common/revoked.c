@@ -139,7 +139,8 @@ pjwt_revoked_append(char **buf, size_t *len, size_t *cap, const char *jti,
 	pjwt_err r;
 
 	if (buf == NULL || len == NULL || cap == NULL ||
-	    (*buf == NULL && *cap != 0) || *len >= *cap + (*cap == 0))
+	    (*buf == NULL && *cap != 0) ||
+	    (*cap == 0 ? *len != 0 : *len >= *cap))
 		return PJWT_E_INVALID_ARGUMENT;
 	if ((r = pjwt_revoked_format_line(jti, exp, line, sizeof(line),
 	    &n)) != PJWT_OK)
