@@ -33,6 +33,7 @@
 #include "pjwt_jws.h"
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
+#include "pjwt_revoked.h"
 #include "pjwt_user.h"
 
 #include "conf.h"
@@ -1389,11 +1390,23 @@ oauth_check_budget(const struct conf *c)
 
 /* ---- the deny list ----------------------------------------------------- */
 
+/*
+ * One entry of GET /revoked.  A jti that is not a word of the revoked
+ * list's grammar (common/pjwt_revoked.h; the store takes no other) is left
+ * out: jwtctl sync refuses a whole list holding one.  Jtis over the 255
+ * that pam_jwt lists are served; each host's writer leaves them out.
+ */
 static int
 add_revoked(const char *jti, int64_t exp, void *arg)
 {
-	json_t *e = json_pack("{s:s, s:I}", "jti", jti, "exp", (json_int_t)exp);
+	json_t *e;
 
+	if (!pjwt_revoked_jti_word(jti, STORE_FIELD_MAX) || exp <= 0) {
+		log_warning("GET /revoked: a deny-list entry that is not a "
+		    "revoked-list word is left out");
+		return 0;
+	}
+	e = json_pack("{s:s, s:I}", "jti", jti, "exp", (json_int_t)exp);
 	return e == NULL || json_array_append_new(arg, e) != 0;
 }
 

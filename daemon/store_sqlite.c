@@ -45,6 +45,7 @@
 #include "pjwt_err.h"
 #include "pjwt_file.h"
 #include "pjwt_mem.h"
+#include "pjwt_revoked.h"
 #include "store.h"
 
 #define HASH_LEN 32
@@ -272,18 +273,12 @@ field_ok(const char *v, int may_be_empty)
 	return n <= STORE_FIELD_MAX && (n > 0 || may_be_empty);
 }
 
-/* A jti goes into the revoked file as one word: printable ASCII only. */
+/* A jti goes into the revoked file as one word: the list's word rule
+ * (common/pjwt_revoked.h), up to the store's field limit. */
 static int
 jti_ok(const char *jti)
 {
-	size_t i;
-
-	if (!field_ok(jti, 0))
-		return 0;
-	for (i = 0; jti[i] != '\0'; i++)
-		if (jti[i] < 0x21 || jti[i] > 0x7e)
-			return 0;
-	return 1;
+	return pjwt_revoked_jti_word(jti, STORE_FIELD_MAX);
 }
 
 static store_err
@@ -329,24 +324,6 @@ random_b64(size_t nbytes, char **ret)
 }
 
 /*
- * jti_listable: what pam_jwt's revoked= parser accepts as a jti: 1 to 255
- * bytes of printable ASCII without blanks.  Anything else would corrupt
- * the line format (a blank or newline) or make the module refuse the whole
- * file (too long), failing every login; pam_jwt refuses such tokens
- * anyway when revoked= is set, so they need no line.
- */
-static int
-jti_listable(const char *jti)
-{
-	size_t n;
-
-	for (n = 0; jti[n] != '\0'; n++)
-		if ((unsigned char)jti[n] < 0x21 || (unsigned char)jti[n] > 0x7e)
-			return 0;
-	return n >= 1 && n <= 255;
-}
-
-/*
  * Rewrite the revoked file from the deny list as this connection sees it
  * (inside a transaction: including its uncommitted insert).
  */
@@ -354,7 +331,7 @@ static store_err
 write_revoked(store *s, int64_t now)
 {
 	sqlite3_stmt *st = s->st[S_JTI_LIST];
-	char *buf = NULL, *nbuf;
+	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	store_err r = STORE_E_DB;
 	pjwt_err pe;
@@ -369,36 +346,30 @@ write_revoked(store *s, int64_t now)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *jti = (const char *)sqlite3_column_text(st, 0);
 		int64_t exp = sqlite3_column_int64(st, 1);
-		int n;
 
 		if (jti == NULL) {
 			r = STORE_E_NOMEM;
 			goto out;
 		}
-		if (!jti_listable(jti)) {
+		/* The line format and the "leave out what pam_jwt cannot
+		 * list" rule are common/revoked.c's. */
+		pe = pjwt_revoked_append(&buf, &len, &cap, jti, exp);
+		if (pe == PJWT_E_NOMEM) {
+			r = STORE_E_NOMEM;
+			goto out;
+		}
+		if (pe == PJWT_E_INVALID_ARGUMENT) {
+			slog(s, LOG_WARNING, "revoked file: a jti with a "
+			    "negative exp is left out");
+			continue;
+		}
+		if (pe != PJWT_OK) {
 			slog(s, LOG_WARNING, "revoked file: a jti of %zu bytes "
 			    "that pam_jwt cannot list is left out (such tokens "
 			    "are refused by pam_jwt revoked= anyway)",
 			    strlen(jti));
 			continue;
 		}
-		/* jti <= STORE_FIELD_MAX, a space, up to 20 digits, '\n', NUL. */
-		if (cap - len < STORE_FIELD_MAX + 24) {
-			size_t ncap = cap == 0 ? 4096 : cap * 2;
-
-			if ((nbuf = realloc(buf, ncap)) == NULL) {
-				r = STORE_E_NOMEM;
-				goto out;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		n = snprintf(buf + len, cap - len, "%s %" PRId64 "\n", jti, exp);
-		if (n < 0 || (size_t)n >= cap - len) {
-			r = STORE_E_INVALID;
-			goto out;
-		}
-		len += (size_t)n;
 	}
 	if (rc != SQLITE_DONE) {
 		r = db_fail(s, "list revoked jtis");

@@ -13,6 +13,7 @@
 #include "pjwt_file.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_revoked.h"
 #include "files.h"
 
 static void
@@ -214,93 +215,22 @@ pjm_load_keyset(const char *jwks, const char *key, pjwt_keyset **ret_ks,
 	return PJWT_OK;
 }
 
-int
-pjm_jti_listable(const char *jti)
-{
-	size_t i;
-
-	if (jti == NULL)
-		return 0;
-	for (i = 0; jti[i] != '\0'; i++)
-		if ((unsigned char)jti[i] < 0x21 || (unsigned char)jti[i] > 0x7e)
-			return 0;
-	return i > 0 && i <= PJM_MAX_JTI;
-}
-
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* One line (no '\n'): 1 listed and equal to jti, 0 not, -1 malformed. */
-static int
-revoked_line(const char *p, size_t n, const char *jti, size_t jti_len)
-{
-	size_t i = 0, id_len, digits = 0;
-
-	while (i < n && p[i] != ' ' && p[i] != '\t') {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x21 || c > 0x7e)
-			return -1;
-		i++;
-	}
-	id_len = i;
-	if (id_len == 0 || id_len > PJM_MAX_JTI)
-		return -1;
-	while (i < n && is_blank(p[i]))
-		i++;
-	while (i < n && p[i] >= '0' && p[i] <= '9') {
-		i++;
-		digits++;
-	}
-	if (digits > 19)
-		return -1;
-	while (i < n && is_blank(p[i]))
-		i++;
-	if (i != n)
-		return -1;
-	return id_len == jti_len && memcmp(p, jti, jti_len) == 0;
-}
-
 pjwt_err
 pjm_revoked_check(const char *path, uid_t extra_owner, const char *jti,
     int *ret_revoked, size_t *ret_line, char *bad, size_t badlen)
 {
 	char *buf = NULL;
-	size_t len = 0, pos = 0, lineno = 0, jti_len;
+	size_t len = 0;
 	pjwt_err r;
-	int found = 0;
 
-	if (jti == NULL || (jti_len = strlen(jti)) == 0)
+	if (jti == NULL || jti[0] == '\0')
 		return PJWT_E_INVALID_ARGUMENT;
 	if ((r = pjm_read_trusted(path, PJM_MAX_REVOKED, extra_owner, &buf,
 	    &len, bad, badlen)) != PJWT_OK)
 		return r;
-	/* Every line is checked, also after a match: a damaged file is
-	 * reported at once, not when a later jti happens to reach it. */
-	while (pos < len) {
-		const char *line = buf + pos, *nl;
-		size_t n;
-		int m;
-
-		nl = memchr(line, '\n', len - pos);
-		n = nl != NULL ? (size_t)(nl - line) : len - pos;
-		pos += n + (nl != NULL ? 1 : 0);
-		lineno++;
-		if (n == 0 || line[0] == '#')
-			continue;
-		if ((m = revoked_line(line, n, jti, jti_len)) < 0) {
-			*ret_line = lineno;
-			r = PJWT_E_MALFORMED;
-			goto out;
-		}
-		found |= m;
-	}
-	*ret_revoked = found;
-	r = PJWT_OK;
- out:
+	/* The grammar and its "one bad line refuses the file" rule live in
+	 * common/revoked.c, shared with the writers. */
+	r = pjwt_revoked_lookup(buf, len, jti, ret_revoked, ret_line);
 	free(buf);
 	return r;
 }

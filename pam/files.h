@@ -15,7 +15,6 @@
 
 #define PJM_MAX_KEYFILE (1024u * 1024u)        /* JWKS or key file */
 #define PJM_MAX_REVOKED (8u * 1024u * 1024u)   /* revoked list */
-#define PJM_MAX_JTI 255
 
 /*
  * pjm_read_trusted: read path like sshd's StrictModes: the file must be a
@@ -44,24 +43,15 @@ pjwt_err pjm_load_keyset(const char *jwks, const char *key,
     pjwt_keyset **ret_ks, char *bad, size_t badlen);
 
 /*
- * pjm_revoked_check: whether jti is listed in the revoked file at path.
- * Format: one entry per line, "JTI" or "JTI EXP" (JTI: 1..255 printable
- * ASCII bytes without blanks; EXP: decimal seconds since the epoch, after
- * which a writer may drop the line); blank lines and lines starting with '#'
- * are skipped.  Every listed jti counts as revoked whatever its EXP.
- * A malformed line is PJWT_E_MALFORMED with *ret_line its 1-based number.
+ * pjm_revoked_check: whether jti is listed in the revoked file at path,
+ * in the format of common/pjwt_revoked.h (pjwt_revoked_lookup): every
+ * listed jti counts as revoked whatever its EXP; a malformed line is
+ * PJWT_E_MALFORMED with *ret_line its 1-based number.
  * File errors as pjm_read_trusted (extra_owner likewise).
  */
 pjwt_err pjm_revoked_check(const char *path, uid_t extra_owner,
     const char *jti, int *ret_revoked, size_t *ret_line, char *bad,
     size_t badlen);
-
-/*
- * pjm_jti_listable: 1 when jti can be an entry of the revoked file: 1 to
- * PJM_MAX_JTI bytes, each '!'..'~'; else 0.  A token whose jti is not
- * listable could never be revoked.
- */
-int pjm_jti_listable(const char *jti);
 
 /*
  * pjm_user_uid: the uid of a user name (getpwnam_r) or of a decimal uid.

@@ -39,6 +39,7 @@
 #include "pjwt_jwt.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_revoked.h"
 #include "args.h"
 #include "files.h"
 
@@ -524,7 +525,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	jti = pjwt_claims_get_string(claims, "jti");
 	if (a.revoked != NULL) {
-		if (!pjm_jti_listable(jti)) {
+		if (!pjwt_revoked_jti_listable(jti)) {
 			/* A token that cannot be listed cannot be revoked. */
 			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
 			snprintf(at.detail, sizeof(at.detail),
@@ -683,7 +684,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_SERVICE_ERR;
 	}
 	if (revoked_path != NULL) {
-		if (!pjm_jti_listable(st->jti)) {
+		if (!pjwt_revoked_jti_listable(st->jti)) {
 			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
 			snprintf(detail, sizeof(detail), " claim=jti");
 			goto out;

@@ -34,10 +34,10 @@
 #include "pjwt_file.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_revoked.h"
 #include "jwtctl_client.h"
 
 #define JTI_MAX 1024            /* as the issuer's store */
-#define JTI_LISTABLE_MAX 255    /* what pam_jwt's revoked= parser takes */
 
 const char help_sync[] =
 	"Usage: jwtctl sync [--config FILE] [--issuer URL] [--jwks-out FILE]\n"
@@ -150,25 +150,13 @@ check_jwks(const char *cmd, const char *url, const struct ctl_resp *r,
 	return OUT_OK;
 }
 
-/* A jti as pam_jwt's revoked file takes it: 1..JTI_MAX of '!'..'~'. */
-static int
-jti_ok(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++, n++)
-		if (*s < 0x21 || *s > 0x7e)
-			return 0;
-	return n > 0 && n <= JTI_MAX;
-}
-
 static enum outcome
 check_revoked(const char *cmd, const char *url, const struct ctl_resp *r,
     char **ret_text, size_t *ret_len, size_t *ret_n)
 {
 	json_t *j = NULL, *list, *e;
 	char *buf = NULL, u[200];
-	size_t len = 0, cap, i, skipped = 0;
+	size_t len = 0, cap = 0, i, skipped = 0;
 	enum outcome o = OUT_ISSUER;
 
 	ctl_printable(url, u, sizeof(u));
@@ -185,42 +173,39 @@ check_revoked(const char *cmd, const char *url, const struct ctl_resp *r,
 		    "nothing is replaced", cmd, u);
 		goto out;
 	}
-	/* Each line: jti, a space, up to 20 digits, a newline. */
-	cap = json_array_size(list) * (JTI_MAX + 23) + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		ctl_err("%s: out of memory", cmd);
-		o = OUT_FAILURE;
-		goto out;
-	}
-	buf[0] = '\0';
 	json_array_foreach(list, i, e) {
 		const char *jti = json_string_value(json_object_get(e, "jti"));
 		json_t *exp = json_object_get(e, "exp");
-		int n;
+		pjwt_err pe;
 
-		if (jti == NULL || !jti_ok(jti) || !json_is_integer(exp) ||
-		    json_integer_value(exp) <= 0) {
+		if (jti == NULL || !pjwt_revoked_jti_word(jti, JTI_MAX) ||
+		    !json_is_integer(exp) || json_integer_value(exp) <= 0) {
 			ctl_err("%s: %s: entry %zu of the revoked list is "
 			    "malformed; nothing is replaced", cmd, u, i);
 			goto out;
 		}
-		if (strlen(jti) > JTI_LISTABLE_MAX) {
-			/*
-			 * pam_jwt refuses a whole file with such a line (every
-			 * login would fail) and refuses tokens whose jti it
-			 * could not list anyway: leave it out.
-			 */
+		/* The line format and the "leave out what pam_jwt cannot
+		 * list" rule are common/revoked.c's. */
+		pe = pjwt_revoked_append(&buf, &len, &cap, jti,
+		    (int64_t)json_integer_value(exp));
+		if (pe == PJWT_E_TOO_LARGE) {
 			ctl_err("%s: %s: warning: entry %zu has a jti of %zu "
 			    "bytes, more than pam_jwt lists; left out", cmd, u,
 			    i, strlen(jti));
 			skipped++;
 			continue;
 		}
-		n = snprintf(buf + len, cap - len, "%s %" JSON_INTEGER_FORMAT
-		    "\n", jti, json_integer_value(exp));
-		if (n < 0 || (size_t)n >= cap - len)
+		if (pe != PJWT_OK) {
+			ctl_err("%s: %s", cmd, pe == PJWT_E_NOMEM ?
+			    "out of memory" : pjwt_strerror(pe));
+			o = OUT_FAILURE;
 			goto out;
-		len += (size_t)n;
+		}
+	}
+	if (buf == NULL && (buf = strdup("")) == NULL) {
+		ctl_err("%s: out of memory", cmd);
+		o = OUT_FAILURE;
+		goto out;
 	}
 	*ret_text = buf;
 	*ret_len = len;
