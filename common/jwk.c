@@ -25,23 +25,13 @@
 #include "pjwt_b64.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_alg.h"
 #include "pjwtp.h"
 
 #define ED25519_LEN 32
 #define EC_FIELD_MAX 66
 #define RSA_MAX_BYTES (16384 / 8)
 #define SHA256_LEN 32
-
-enum kty { KTY_OCT, KTY_RSA, KTY_EC, KTY_OKP };
-
-static const struct ec_curve {
-	const char *crv;
-	pjwt_alg alg;
-} ec_curves[] = {
-	{ "P-256", PJWT_ALG_ES256 },
-	{ "P-384", PJWT_ALG_ES384 },
-	{ "P-521", PJWT_ALG_ES512 },
-};
 
 /* RSA private members in JWK order, with their OpenSSL parameter names. */
 static const struct rsa_member {
@@ -68,38 +58,11 @@ ossl_err(pjwt_err fallback)
 	return fallback;
 }
 
-static enum kty
+/* The key type of k: oct for a secret, else the one its alg is used with. */
+static pjwtp_kty
 key_kty(const pjwt_key *k)
 {
-	if (k->pkey == NULL)
-		return KTY_OCT;
-	if (k->alg == PJWT_ALG_EDDSA)
-		return KTY_OKP;
-	if (pjwtp_alg_ec_field_len(k->alg) != 0)
-		return KTY_EC;
-	return KTY_RSA;
-}
-
-static const char *
-ec_crv_name(pjwt_alg alg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++)
-		if (ec_curves[i].alg == alg)
-			return ec_curves[i].crv;
-	return NULL;
-}
-
-static pjwt_alg
-ec_crv_alg(const char *crv)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++)
-		if (strcmp(ec_curves[i].crv, crv) == 0)
-			return ec_curves[i].alg;
-	return PJWT_ALG_UNKNOWN;
+	return k->pkey == NULL ? PJWTP_KTY_OCT : pjwtp_alg_kty(k->alg);
 }
 
 /*
@@ -287,7 +250,7 @@ jwk_ec(const json_t *o, pjwt_alg crv_alg, pjwt_alg alg, pjwt_key **ret_key)
 	pub[0] = 0x04;          /* uncompressed point */
 	memcpy(pub + 1, x.p, fl);
 	memcpy(pub + 1 + fl, y.p, fl);
-	snprintf(group, sizeof(group), "%s", ec_crv_name(crv_alg));
+	snprintf(group, sizeof(group), "%s", pjwtp_alg_ec_crv(crv_alg));
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
 	    group, 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
@@ -432,7 +395,7 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	pjwt_alg alg, crv_alg = PJWT_ALG_UNKNOWN;
 	const json_t *ops;
 	pjwt_key *k = NULL, probe;
-	enum kty type;
+	pjwtp_kty type;
 	pjwt_err r;
 
 	*skip = 0;
@@ -441,22 +404,22 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	if ((r = member_string(o, "kty", 1, &kty)) != PJWT_OK)
 		return r;
 	if (strcmp(kty, "oct") == 0)
-		type = KTY_OCT;
+		type = PJWTP_KTY_OCT;
 	else if (strcmp(kty, "RSA") == 0)
-		type = KTY_RSA;
+		type = PJWTP_KTY_RSA;
 	else if (strcmp(kty, "EC") == 0)
-		type = KTY_EC;
+		type = PJWTP_KTY_EC;
 	else if (strcmp(kty, "OKP") == 0)
-		type = KTY_OKP;
+		type = PJWTP_KTY_OKP;
 	else {
 		*skip = 1;
 		return PJWT_E_BAD_KEY;
 	}
-	if (type == KTY_EC || type == KTY_OKP) {
+	if (type == PJWTP_KTY_EC || type == PJWTP_KTY_OKP) {
 		if ((r = member_string(o, "crv", 1, &crv)) != PJWT_OK)
 			return r;
-		if (type == KTY_EC)
-			crv_alg = ec_crv_alg(crv);
+		if (type == PJWTP_KTY_EC)
+			crv_alg = pjwtp_alg_from_jwk_crv(crv);
 		else if (strcmp(crv, "Ed25519") == 0)
 			crv_alg = PJWT_ALG_EDDSA;
 		if (crv_alg == PJWT_ALG_UNKNOWN) {
@@ -494,18 +457,20 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	if (kid != NULL && (r = pjwt_key_set_kid(&probe, kid)) != PJWT_OK)
 		return r;
 	switch (type) {
-	case KTY_OCT:
+	case PJWTP_KTY_OCT:
 		r = jwk_oct(o, alg, &k);
 		break;
-	case KTY_RSA:
+	case PJWTP_KTY_RSA:
 		r = jwk_rsa(o, alg, &k);
 		break;
-	case KTY_EC:
+	case PJWTP_KTY_EC:
 		r = jwk_ec(o, crv_alg, alg, &k);
 		break;
-	case KTY_OKP:
+	case PJWTP_KTY_OKP:
 		r = jwk_okp(o, alg, &k);
 		break;
+	default:
+		return PJWT_E_INTERNAL;
 	}
 	if (r != PJWT_OK)
 		return r;
@@ -634,21 +599,21 @@ pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
 	/* RFC 7638 section 3.2: the required members, inserted in
 	 * lexicographic order. */
 	switch (key_kty(k)) {
-	case KTY_OCT:
+	case PJWTP_KTY_OCT:
 		if ((r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK ||
 		    (r = set_str(o, "kty", "oct")) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_OKP:
+	case PJWTP_KTY_OKP:
 		if ((r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
 		    (r = set_str(o, "kty", "OKP")) != PJWT_OK ||
 		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_EC:
+	case PJWTP_KTY_EC:
 		fl = pjwtp_alg_ec_field_len(k->alg);
-		if ((r = set_str(o, "crv", ec_crv_name(k->alg))) != PJWT_OK ||
+		if ((r = set_str(o, "crv", pjwtp_alg_ec_crv(k->alg))) != PJWT_OK ||
 		    (r = set_str(o, "kty", "EC")) != PJWT_OK ||
 		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
 		    fl)) != PJWT_OK ||
@@ -656,7 +621,7 @@ pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
 		    fl)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_RSA:
+	case PJWTP_KTY_RSA:
 		if ((r = set_bn_param(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
 		    0)) != PJWT_OK ||
 		    (r = set_str(o, "kty", "RSA")) != PJWT_OK ||
@@ -664,6 +629,9 @@ pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
 		    0)) != PJWT_OK)
 			goto out;
 		break;
+	default:
+		r = PJWT_E_INTERNAL;
+		goto out;
 	}
 	*ret_obj = o;
 	o = NULL;
@@ -770,12 +738,12 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 	if ((o = json_object()) == NULL)
 		return PJWT_E_NOMEM;
 	switch (key_kty(k)) {
-	case KTY_OCT:
+	case PJWTP_KTY_OCT:
 		if ((r = set_str(o, "kty", "oct")) != PJWT_OK ||
 		    (r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_OKP:
+	case PJWTP_KTY_OKP:
 		if ((r = set_str(o, "kty", "OKP")) != PJWT_OK ||
 		    (r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
 		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
@@ -786,9 +754,9 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_EC:
+	case PJWTP_KTY_EC:
 		fl = pjwtp_alg_ec_field_len(k->alg);
-		crv = ec_crv_name(k->alg);
+		crv = pjwtp_alg_ec_crv(k->alg);
 		if ((r = set_str(o, "kty", "EC")) != PJWT_OK ||
 		    (r = set_str(o, "crv", crv)) != PJWT_OK ||
 		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
@@ -801,7 +769,7 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 		    fl)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_RSA:
+	case PJWTP_KTY_RSA:
 		if ((r = set_str(o, "kty", "RSA")) != PJWT_OK ||
 		    (r = set_bn_param(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
 		    0)) != PJWT_OK ||
@@ -813,6 +781,9 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 			    rsa_private[i].param, 0)) != PJWT_OK)
 				goto out;
 		break;
+	default:
+		r = PJWT_E_INTERNAL;
+		goto out;
 	}
 	if ((r = set_str(o, "alg", pjwt_alg_name(k->alg))) != PJWT_OK ||
 	    (r = set_str(o, "kid", k->kid)) != PJWT_OK ||
@@ -931,4 +902,24 @@ pjwt_keyset_to_jwks(const pjwt_keyset *ks, char **ret_json)
 	json_decref(root);
 	ERR_pop_to_mark();
 	return r;
+}
+
+/* ---- PEM or JWK --------------------------------------------------------- */
+
+pjwt_err
+pjwt_key_load(const char *buf, size_t len, pjwt_alg alg, pjwt_key **ret_key)
+{
+	size_t i;
+
+	if (buf == NULL || ret_key == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	for (i = 0; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' &&
+		    buf[i] != '\n')
+			break;
+	if (i == len)
+		return PJWT_E_BAD_KEY;
+	if (buf[i] == '{')
+		return pjwt_key_from_jwk(buf, len, alg, ret_key);
+	return pjwt_key_from_pem(buf, len, alg, ret_key);
 }

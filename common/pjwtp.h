@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include "pjwt_err.h"
 #include "pjwt_key.h"
+#include "pjwt_alg.h"     /* the alg table (alg.c) */
 
 #define PJWTP_KID_MAX 255
 
@@ -46,7 +47,7 @@ pjwt_err pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret
     size_t secret_len, int is_private, pjwt_key **ret_key);
 
 /*
- * pjwtp_key_prepare_verify: fill k's verify_tmpl/mac_tmpl (jws.c).  Best
+ * pjwtp_key_prepare_verify: fill k's verify_tmpl/mac_tmpl (key.c).  Best
  * effort: on any failure they stay NULL and verification sets up its
  * context per call.  Called by pjwtp_key_new; pjwt_key_free frees them.
  */
@@ -54,12 +55,6 @@ void pjwtp_key_prepare_verify(pjwt_key *k);
 
 /* The default alg for a key type: Ed25519 -> EdDSA, EC curve -> ES*, RSA -> RS256. */
 pjwt_alg pjwtp_default_alg(const EVP_PKEY *pkey);
-
-/* Digest of an alg (NULL for EdDSA/UNKNOWN) and its length in bytes. */
-const EVP_MD *pjwtp_alg_md(pjwt_alg alg);
-size_t pjwtp_alg_md_len(pjwt_alg alg);
-/* EC field size in bytes for ES256/384/512 (32, 48, 66), else 0. */
-size_t pjwtp_alg_ec_field_len(pjwt_alg alg);
 
 /*
  * pjwtp_json_parse: parse a JSON text of exactly len bytes with
