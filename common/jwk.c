@@ -1,6 +1,7 @@
 /*
  * jwk.c - JWK and JWK Set parse and serialise (RFC 7517, RFC 7518 section 6,
- * RFC 8037) and RFC 7638 thumbprints.
+ * RFC 8037), and pjwt_key_load (PEM or JWK).  Thumbprints and the member
+ * writers are in key.c, below; jwk.c calls down into key.c, never back.
  *
  * Key material is handed to OpenSSL through OSSL_PARAM arrays that point at
  * our own buffers (EVP_PKEY_fromdata), so every copy of a private member we
@@ -31,7 +32,6 @@
 #define ED25519_LEN 32
 #define EC_FIELD_MAX 66
 #define RSA_MAX_BYTES (16384 / 8)
-#define SHA256_LEN 32
 
 /* RSA private members in JWK order, with their OpenSSL parameter names. */
 static const struct rsa_member {
@@ -56,13 +56,6 @@ ossl_err(pjwt_err fallback)
 	if (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
 		return PJWT_E_NOMEM;
 	return fallback;
-}
-
-/* The key type of k: oct for a secret, else the one its alg is used with. */
-static pjwtp_kty
-key_kty(const pjwt_key *k)
-{
-	return k->pkey == NULL ? PJWTP_KTY_OCT : pjwtp_alg_kty(k->alg);
 }
 
 /*
@@ -506,225 +499,6 @@ pjwt_key_from_jwk(const char *json, size_t len, pjwt_alg alg,
 
 /* ---- writing members --------------------------------------------------- */
 
-static pjwt_err
-set_str(json_t *o, const char *name, const char *value)
-{
-	return json_object_set_new(o, name, json_string(value)) == 0 ?
-	    PJWT_OK : PJWT_E_NOMEM;
-}
-
-static pjwt_err
-set_b64(json_t *o, const char *name, const unsigned char *p, size_t len)
-{
-	char *s = NULL;
-	size_t slen;
-	pjwt_err r;
-
-	if ((r = pjwt_b64url_encode(p, len, &s, &slen)) != PJWT_OK)
-		return r;
-	r = json_object_set_new(o, name, json_stringn(s, slen)) == 0 ?
-	    PJWT_OK : PJWT_E_NOMEM;
-	pjwt_str_free(s);
-	return r;
-}
-
-/* An integer parameter of pkey, big-endian: exactly pad bytes, or with pad
- * 0 the fewest bytes (Base64urlUInt; zero is one zero byte). */
-static pjwt_err
-set_bn_param(json_t *o, const char *name, const EVP_PKEY *pkey,
-    const char *param, size_t pad)
-{
-	unsigned char *buf = NULL;
-	BIGNUM *bn = NULL;
-	size_t len = 0;
-	pjwt_err r;
-
-	if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	len = pad != 0 ? pad : (size_t)BN_num_bytes(bn);
-	if (len == 0)
-		len = 1;
-	if ((buf = malloc(len)) == NULL) {
-		r = PJWT_E_NOMEM;
-		goto out;
-	}
-	if (BN_bn2binpad(bn, buf, (int)len) < 0) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	r = set_b64(o, name, buf, len);
- out:
-	BN_clear_free(bn);
-	pjwt_secret_free(buf, len);
-	return r;
-}
-
-/* A fixed-length octet-string parameter of pkey (Ed25519 keys). */
-static pjwt_err
-set_oct_param(json_t *o, const char *name, const EVP_PKEY *pkey,
-    const char *param, size_t want)
-{
-	unsigned char buf[64];
-	size_t len = 0;
-	pjwt_err r;
-
-	if (EVP_PKEY_get_octet_string_param(pkey, param, buf, sizeof(buf),
-	    &len) != 1) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	if (len != want) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	r = set_b64(o, name, buf, len);
- out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return r;
-}
-
-pjwt_err
-pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
-{
-	size_t fl;
-	json_t *o;
-	pjwt_err r;
-
-	if (k == NULL || ret_obj == NULL)
-		return PJWT_E_INVALID_ARGUMENT;
-	if ((o = json_object()) == NULL)
-		return PJWT_E_NOMEM;
-	/* RFC 7638 section 3.2: the required members, inserted in
-	 * lexicographic order. */
-	switch (key_kty(k)) {
-	case PJWTP_KTY_OCT:
-		if ((r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK ||
-		    (r = set_str(o, "kty", "oct")) != PJWT_OK)
-			goto out;
-		break;
-	case PJWTP_KTY_OKP:
-		if ((r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
-		    (r = set_str(o, "kty", "OKP")) != PJWT_OK ||
-		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
-		    ED25519_LEN)) != PJWT_OK)
-			goto out;
-		break;
-	case PJWTP_KTY_EC:
-		fl = pjwtp_alg_ec_field_len(k->alg);
-		if ((r = set_str(o, "crv", pjwtp_alg_ec_crv(k->alg))) != PJWT_OK ||
-		    (r = set_str(o, "kty", "EC")) != PJWT_OK ||
-		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
-		    fl)) != PJWT_OK ||
-		    (r = set_bn_param(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
-		    fl)) != PJWT_OK)
-			goto out;
-		break;
-	case PJWTP_KTY_RSA:
-		if ((r = set_bn_param(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
-		    0)) != PJWT_OK ||
-		    (r = set_str(o, "kty", "RSA")) != PJWT_OK ||
-		    (r = set_bn_param(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
-		    0)) != PJWT_OK)
-			goto out;
-		break;
-	default:
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	*ret_obj = o;
-	o = NULL;
-	r = PJWT_OK;
- out:
-	pjwtp_json_wipe_decref(o);
-	return r;
-}
-
-/* Characters that appear in a JSON string unescaped. */
-static int
-json_plain(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
-		    *s == '"' || *s == '\\')
-			return 0;
-	return 1;
-}
-
-pjwt_err
-pjwt_key_thumbprint(const pjwt_key *k, char **ret_b64)
-{
-	const char *names[4], *name, *tmp;
-	unsigned char md[SHA256_LEN];
-	size_t n = 0, i, j, len = 0, pos = 0;
-	unsigned int mdlen = 0;
-	char *canon = NULL;
-	json_t *o = NULL, *v;
-	pjwt_err r;
-
-	if (k == NULL || ret_b64 == NULL)
-		return PJWT_E_INVALID_ARGUMENT;
-	if ((r = pjwtp_key_public_jwk(k, &o)) != PJWT_OK)
-		goto out;
-	/*
-	 * RFC 7638 section 3: the required members only, sorted by name, no
-	 * whitespace.  Names and values are base64url or fixed names, which
-	 * JSON never escapes; anything else is refused rather than guessed.
-	 */
-	len = 2;
-	json_object_foreach(o, name, v) {
-		if (n == sizeof(names) / sizeof(names[0]) ||
-		    !json_is_string(v) || !json_plain(name) ||
-		    !json_plain(json_string_value(v))) {
-			r = PJWT_E_INTERNAL;
-			goto out;
-		}
-		names[n++] = name;
-		len += strlen(name) + json_string_length(v) + 5;
-	}
-	if (n == 0) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	len += n - 1;   /* commas */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			tmp = names[j];
-			names[j] = names[j - 1];
-			names[j - 1] = tmp;
-		}
-	if ((canon = malloc(len + 1)) == NULL) {
-		r = PJWT_E_NOMEM;
-		goto out;
-	}
-	canon[pos++] = '{';
-	for (i = 0; i < n; i++) {
-		const char *val = json_string_value(json_object_get(o, names[i]));
-
-		pos += (size_t)snprintf(canon + pos, len + 1 - pos,
-		    "%s\"%s\":\"%s\"", i == 0 ? "" : ",", names[i], val);
-	}
-	canon[pos++] = '}';
-	canon[pos] = '\0';
-	if (pos != len) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != SHA256_LEN) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	r = pjwt_b64url_encode(md, mdlen, ret_b64, NULL);
- out:
-	/* For oct keys the canonical form holds the secret. */
-	if (canon != NULL)
-		pjwt_secret_free(canon, len + 1);
-	pjwtp_json_wipe_decref(o);
-	return r;
-}
-
 /* ---- writing a JWK ----------------------------------------------------- */
 
 static pjwt_err
@@ -737,47 +511,47 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 
 	if ((o = json_object()) == NULL)
 		return PJWT_E_NOMEM;
-	switch (key_kty(k)) {
+	switch (pjwtp_key_kty(k)) {
 	case PJWTP_KTY_OCT:
-		if ((r = set_str(o, "kty", "oct")) != PJWT_OK ||
-		    (r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK)
+		if ((r = pjwtp_jwk_set_str(o, "kty", "oct")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK)
 			goto out;
 		break;
 	case PJWTP_KTY_OKP:
-		if ((r = set_str(o, "kty", "OKP")) != PJWT_OK ||
-		    (r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
-		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+		if ((r = pjwtp_jwk_set_str(o, "kty", "OKP")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "crv", "Ed25519")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_oct(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		if (include_private &&
-		    (r = set_oct_param(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    (r = pjwtp_jwk_set_oct(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		break;
 	case PJWTP_KTY_EC:
 		fl = pjwtp_alg_ec_field_len(k->alg);
 		crv = pjwtp_alg_ec_crv(k->alg);
-		if ((r = set_str(o, "kty", "EC")) != PJWT_OK ||
-		    (r = set_str(o, "crv", crv)) != PJWT_OK ||
-		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
+		if ((r = pjwtp_jwk_set_str(o, "kty", "EC")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "crv", crv)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
 		    fl)) != PJWT_OK ||
-		    (r = set_bn_param(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
+		    (r = pjwtp_jwk_set_bn(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
 		    fl)) != PJWT_OK)
 			goto out;
 		if (include_private &&
-		    (r = set_bn_param(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    (r = pjwtp_jwk_set_bn(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
 		    fl)) != PJWT_OK)
 			goto out;
 		break;
 	case PJWTP_KTY_RSA:
-		if ((r = set_str(o, "kty", "RSA")) != PJWT_OK ||
-		    (r = set_bn_param(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
+		if ((r = pjwtp_jwk_set_str(o, "kty", "RSA")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
 		    0)) != PJWT_OK ||
-		    (r = set_bn_param(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
+		    (r = pjwtp_jwk_set_bn(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
 		    0)) != PJWT_OK)
 			goto out;
 		for (i = 0; include_private && i < RSA_PRIVATE_N; i++)
-			if ((r = set_bn_param(o, rsa_private[i].jwk, k->pkey,
+			if ((r = pjwtp_jwk_set_bn(o, rsa_private[i].jwk, k->pkey,
 			    rsa_private[i].param, 0)) != PJWT_OK)
 				goto out;
 		break;
@@ -785,9 +559,9 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 		r = PJWT_E_INTERNAL;
 		goto out;
 	}
-	if ((r = set_str(o, "alg", pjwt_alg_name(k->alg))) != PJWT_OK ||
-	    (r = set_str(o, "kid", k->kid)) != PJWT_OK ||
-	    (r = set_str(o, "use", "sig")) != PJWT_OK)
+	if ((r = pjwtp_jwk_set_str(o, "alg", pjwt_alg_name(k->alg))) != PJWT_OK ||
+	    (r = pjwtp_jwk_set_str(o, "kid", k->kid)) != PJWT_OK ||
+	    (r = pjwtp_jwk_set_str(o, "use", "sig")) != PJWT_OK)
 		goto out;
 	*ret_obj = o;
 	o = NULL;

@@ -1,7 +1,9 @@
 /*
- * key.c - keys bound to one alg, PEM load/store, generation, verification
- * contexts and key sets.  Per-alg facts come from alg.c (the only libpjwt
- * file key.c calls); JWK/JWKS and thumbprints live in jwk.c, above.
+ * key.c - keys bound to one alg, PEM load/store, generation, the public JWK
+ * members and RFC 7638 thumbprints (a key's default kid), verification
+ * contexts and key sets.  Per-alg facts come from the table in alg.c.
+ * key.c calls only below itself (alg.c, b64.c, json.c, mem.c); JWK/JWKS
+ * parsing and writing (jwk.c) and JWS (jws.c) call into it, never back.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "pjwt_b64.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
 #include "pjwt_alg.h"
@@ -31,6 +34,8 @@
 #define RSA_DEFAULT_BITS 3072
 /* OpenSSL refuses public exponents above 64 bits for large moduli. */
 #define RSA_MAX_E_BITS 64
+#define ED25519_LEN 32
+#define SHA256_LEN 32
 
 /*
  * Map a failed OpenSSL call to our error space: an allocation failure
@@ -295,6 +300,234 @@ pjwtp_key_prepare_verify(pjwt_key *k)
 	EVP_MD_CTX_free(m);
 	ERR_pop_to_mark();
 }
+
+pjwtp_kty
+pjwtp_key_kty(const pjwt_key *k)
+{
+	return k->pkey == NULL ? PJWTP_KTY_OCT : pjwtp_alg_kty(k->alg);
+}
+
+/* ---- JWK members and RFC 7638 thumbprints ---------------------------- */
+
+pjwt_err
+pjwtp_jwk_set_str(json_t *o, const char *name, const char *value)
+{
+	return json_object_set_new(o, name, json_string(value)) == 0 ?
+	    PJWT_OK : PJWT_E_NOMEM;
+}
+
+pjwt_err
+pjwtp_jwk_set_b64(json_t *o, const char *name, const unsigned char *p, size_t len)
+{
+	char *s = NULL;
+	size_t slen;
+	pjwt_err r;
+
+	if ((r = pjwt_b64url_encode(p, len, &s, &slen)) != PJWT_OK)
+		return r;
+	r = json_object_set_new(o, name, json_stringn(s, slen)) == 0 ?
+	    PJWT_OK : PJWT_E_NOMEM;
+	pjwt_str_free(s);
+	return r;
+}
+
+/* An integer parameter of pkey, big-endian: exactly pad bytes, or with pad
+ * 0 the fewest bytes (Base64urlUInt; zero is one zero byte). */
+pjwt_err
+pjwtp_jwk_set_bn(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t pad)
+{
+	unsigned char *buf = NULL;
+	BIGNUM *bn = NULL;
+	size_t len = 0;
+	pjwt_err r;
+
+	if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	len = pad != 0 ? pad : (size_t)BN_num_bytes(bn);
+	if (len == 0)
+		len = 1;
+	if ((buf = malloc(len)) == NULL) {
+		r = PJWT_E_NOMEM;
+		goto out;
+	}
+	if (BN_bn2binpad(bn, buf, (int)len) < 0) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	r = pjwtp_jwk_set_b64(o, name, buf, len);
+ out:
+	BN_clear_free(bn);
+	pjwt_secret_free(buf, len);
+	return r;
+}
+
+/* A fixed-length octet-string parameter of pkey (Ed25519 keys). */
+pjwt_err
+pjwtp_jwk_set_oct(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t want)
+{
+	unsigned char buf[64];
+	size_t len = 0;
+	pjwt_err r;
+
+	if (EVP_PKEY_get_octet_string_param(pkey, param, buf, sizeof(buf),
+	    &len) != 1) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	if (len != want) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	r = pjwtp_jwk_set_b64(o, name, buf, len);
+ out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+pjwt_err
+pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
+{
+	size_t fl;
+	json_t *o;
+	pjwt_err r;
+
+	if (k == NULL || ret_obj == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((o = json_object()) == NULL)
+		return PJWT_E_NOMEM;
+	/* RFC 7638 section 3.2: the required members, inserted in
+	 * lexicographic order. */
+	switch (pjwtp_key_kty(k)) {
+	case PJWTP_KTY_OCT:
+		if ((r = pjwtp_jwk_set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "oct")) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_OKP:
+		if ((r = pjwtp_jwk_set_str(o, "crv", "Ed25519")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "OKP")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_oct(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+		    ED25519_LEN)) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_EC:
+		fl = pjwtp_alg_ec_field_len(k->alg);
+		if ((r = pjwtp_jwk_set_str(o, "crv", pjwtp_alg_ec_crv(k->alg))) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "EC")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
+		    fl)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
+		    fl)) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_RSA:
+		if ((r = pjwtp_jwk_set_bn(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
+		    0)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "RSA")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
+		    0)) != PJWT_OK)
+			goto out;
+		break;
+	default:
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	*ret_obj = o;
+	o = NULL;
+	r = PJWT_OK;
+ out:
+	pjwtp_json_wipe_decref(o);
+	return r;
+}
+
+/* Characters that appear in a JSON string unescaped. */
+static int
+json_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
+		    *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+pjwt_err
+pjwt_key_thumbprint(const pjwt_key *k, char **ret_b64)
+{
+	const char *names[4], *name, *tmp;
+	unsigned char md[SHA256_LEN];
+	size_t n = 0, i, j, len = 0, pos = 0;
+	unsigned int mdlen = 0;
+	char *canon = NULL;
+	json_t *o = NULL, *v;
+	pjwt_err r;
+
+	if (k == NULL || ret_b64 == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((r = pjwtp_key_public_jwk(k, &o)) != PJWT_OK)
+		goto out;
+	/*
+	 * RFC 7638 section 3: the required members only, sorted by name, no
+	 * whitespace.  Names and values are base64url or fixed names, which
+	 * JSON never escapes; anything else is refused rather than guessed.
+	 */
+	len = 2;
+	json_object_foreach(o, name, v) {
+		if (n == sizeof(names) / sizeof(names[0]) ||
+		    !json_is_string(v) || !json_plain(name) ||
+		    !json_plain(json_string_value(v))) {
+			r = PJWT_E_INTERNAL;
+			goto out;
+		}
+		names[n++] = name;
+		len += strlen(name) + json_string_length(v) + 5;
+	}
+	if (n == 0) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	len += n - 1;   /* commas */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			tmp = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = tmp;
+		}
+	if ((canon = malloc(len + 1)) == NULL) {
+		r = PJWT_E_NOMEM;
+		goto out;
+	}
+	canon[pos++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *val = json_string_value(json_object_get(o, names[i]));
+
+		pos += (size_t)snprintf(canon + pos, len + 1 - pos,
+		    "%s\"%s\":\"%s\"", i == 0 ? "" : ",", names[i], val);
+	}
+	canon[pos++] = '}';
+	canon[pos] = '\0';
+	if (pos != len) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != SHA256_LEN) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	r = pjwt_b64url_encode(md, mdlen, ret_b64, NULL);
+ out:
+	/* For oct keys the canonical form holds the secret. */
+	if (canon != NULL)
+		pjwt_secret_free(canon, len + 1);
+	pjwtp_json_wipe_decref(o);
+	return r;
+}
+
 
 /* ---- keys -------------------------------------------------------------- */
 

@@ -68,7 +68,28 @@ pjwt_err pjwtp_json_parse(const char *buf, size_t len, json_t **ret_json);
  * overwrite every string value's bytes in place, then json_decref. */
 void pjwtp_json_wipe_decref(json_t *j);
 
-/* The RFC 7638 thumbprint input members of k, as a new json object. */
+/* pjwtp_key_kty: the JWK key type of k: oct for a secret, else the one
+ * its alg is used with (alg.c). */
+pjwtp_kty pjwtp_key_kty(const pjwt_key *k);
+
+/*
+ * JWK member writers (key.c, used by jwk.c too): set o[name] to a string
+ * value; to base64url of len bytes at p; to pkey's integer parameter
+ * big-endian in exactly pad bytes (pad 0: the fewest, Base64urlUInt); to
+ * pkey's octet-string parameter, which must be exactly want bytes.
+ * Intermediate buffers are wiped.  Errors: PJWT_E_NOMEM, PJWT_E_INTERNAL.
+ */
+pjwt_err pjwtp_jwk_set_str(json_t *o, const char *name, const char *value);
+pjwt_err pjwtp_jwk_set_b64(json_t *o, const char *name,
+    const unsigned char *p, size_t len);
+pjwt_err pjwtp_jwk_set_bn(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t pad);
+pjwt_err pjwtp_jwk_set_oct(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t want);
+
+/* The RFC 7638 thumbprint input members of k, as a new json object (key.c,
+ * with pjwt_key_thumbprint: a key's default kid is computed where the key
+ * is made, so key.c calls nothing above it). */
 pjwt_err pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj);
 
 #endif /* PJWTP_H */
