@@ -1,6 +1,7 @@
 /*
  * jwk.c - JWK and JWK Set parse and serialise (RFC 7517, RFC 7518 section 6,
- * RFC 8037) and RFC 7638 thumbprints.
+ * RFC 8037), and pjwt_key_load (PEM or JWK).  Thumbprints and the member
+ * writers are in key.c, below; jwk.c calls down into key.c, never back.
  *
  * Key material is handed to OpenSSL through OSSL_PARAM arrays that point at
  * our own buffers (EVP_PKEY_fromdata), so every copy of a private member we
@@ -25,23 +26,12 @@
 #include "pjwt_b64.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_alg.h"
 #include "pjwtp.h"
 
 #define ED25519_LEN 32
 #define EC_FIELD_MAX 66
 #define RSA_MAX_BYTES (16384 / 8)
-#define SHA256_LEN 32
-
-enum kty { KTY_OCT, KTY_RSA, KTY_EC, KTY_OKP };
-
-static const struct ec_curve {
-	const char *crv;
-	pjwt_alg alg;
-} ec_curves[] = {
-	{ "P-256", PJWT_ALG_ES256 },
-	{ "P-384", PJWT_ALG_ES384 },
-	{ "P-521", PJWT_ALG_ES512 },
-};
 
 /* RSA private members in JWK order, with their OpenSSL parameter names. */
 static const struct rsa_member {
@@ -66,40 +56,6 @@ ossl_err(pjwt_err fallback)
 	if (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
 		return PJWT_E_NOMEM;
 	return fallback;
-}
-
-static enum kty
-key_kty(const pjwt_key *k)
-{
-	if (k->pkey == NULL)
-		return KTY_OCT;
-	if (k->alg == PJWT_ALG_EDDSA)
-		return KTY_OKP;
-	if (pjwtp_alg_ec_field_len(k->alg) != 0)
-		return KTY_EC;
-	return KTY_RSA;
-}
-
-static const char *
-ec_crv_name(pjwt_alg alg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++)
-		if (ec_curves[i].alg == alg)
-			return ec_curves[i].crv;
-	return NULL;
-}
-
-static pjwt_alg
-ec_crv_alg(const char *crv)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++)
-		if (strcmp(ec_curves[i].crv, crv) == 0)
-			return ec_curves[i].alg;
-	return PJWT_ALG_UNKNOWN;
 }
 
 /*
@@ -287,7 +243,7 @@ jwk_ec(const json_t *o, pjwt_alg crv_alg, pjwt_alg alg, pjwt_key **ret_key)
 	pub[0] = 0x04;          /* uncompressed point */
 	memcpy(pub + 1, x.p, fl);
 	memcpy(pub + 1 + fl, y.p, fl);
-	snprintf(group, sizeof(group), "%s", ec_crv_name(crv_alg));
+	snprintf(group, sizeof(group), "%s", pjwtp_alg_ec_crv(crv_alg));
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
 	    group, 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
@@ -432,7 +388,7 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	pjwt_alg alg, crv_alg = PJWT_ALG_UNKNOWN;
 	const json_t *ops;
 	pjwt_key *k = NULL, probe;
-	enum kty type;
+	pjwtp_kty type;
 	pjwt_err r;
 
 	*skip = 0;
@@ -441,22 +397,22 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	if ((r = member_string(o, "kty", 1, &kty)) != PJWT_OK)
 		return r;
 	if (strcmp(kty, "oct") == 0)
-		type = KTY_OCT;
+		type = PJWTP_KTY_OCT;
 	else if (strcmp(kty, "RSA") == 0)
-		type = KTY_RSA;
+		type = PJWTP_KTY_RSA;
 	else if (strcmp(kty, "EC") == 0)
-		type = KTY_EC;
+		type = PJWTP_KTY_EC;
 	else if (strcmp(kty, "OKP") == 0)
-		type = KTY_OKP;
+		type = PJWTP_KTY_OKP;
 	else {
 		*skip = 1;
 		return PJWT_E_BAD_KEY;
 	}
-	if (type == KTY_EC || type == KTY_OKP) {
+	if (type == PJWTP_KTY_EC || type == PJWTP_KTY_OKP) {
 		if ((r = member_string(o, "crv", 1, &crv)) != PJWT_OK)
 			return r;
-		if (type == KTY_EC)
-			crv_alg = ec_crv_alg(crv);
+		if (type == PJWTP_KTY_EC)
+			crv_alg = pjwtp_alg_from_jwk_crv(crv);
 		else if (strcmp(crv, "Ed25519") == 0)
 			crv_alg = PJWT_ALG_EDDSA;
 		if (crv_alg == PJWT_ALG_UNKNOWN) {
@@ -494,18 +450,20 @@ jwk_parse(const json_t *o, pjwt_alg want, pjwt_key **ret_key, int *skip)
 	if (kid != NULL && (r = pjwt_key_set_kid(&probe, kid)) != PJWT_OK)
 		return r;
 	switch (type) {
-	case KTY_OCT:
+	case PJWTP_KTY_OCT:
 		r = jwk_oct(o, alg, &k);
 		break;
-	case KTY_RSA:
+	case PJWTP_KTY_RSA:
 		r = jwk_rsa(o, alg, &k);
 		break;
-	case KTY_EC:
+	case PJWTP_KTY_EC:
 		r = jwk_ec(o, crv_alg, alg, &k);
 		break;
-	case KTY_OKP:
+	case PJWTP_KTY_OKP:
 		r = jwk_okp(o, alg, &k);
 		break;
+	default:
+		return PJWT_E_INTERNAL;
 	}
 	if (r != PJWT_OK)
 		return r;
@@ -541,222 +499,6 @@ pjwt_key_from_jwk(const char *json, size_t len, pjwt_alg alg,
 
 /* ---- writing members --------------------------------------------------- */
 
-static pjwt_err
-set_str(json_t *o, const char *name, const char *value)
-{
-	return json_object_set_new(o, name, json_string(value)) == 0 ?
-	    PJWT_OK : PJWT_E_NOMEM;
-}
-
-static pjwt_err
-set_b64(json_t *o, const char *name, const unsigned char *p, size_t len)
-{
-	char *s = NULL;
-	size_t slen;
-	pjwt_err r;
-
-	if ((r = pjwt_b64url_encode(p, len, &s, &slen)) != PJWT_OK)
-		return r;
-	r = json_object_set_new(o, name, json_stringn(s, slen)) == 0 ?
-	    PJWT_OK : PJWT_E_NOMEM;
-	pjwt_str_free(s);
-	return r;
-}
-
-/* An integer parameter of pkey, big-endian: exactly pad bytes, or with pad
- * 0 the fewest bytes (Base64urlUInt; zero is one zero byte). */
-static pjwt_err
-set_bn_param(json_t *o, const char *name, const EVP_PKEY *pkey,
-    const char *param, size_t pad)
-{
-	unsigned char *buf = NULL;
-	BIGNUM *bn = NULL;
-	size_t len = 0;
-	pjwt_err r;
-
-	if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	len = pad != 0 ? pad : (size_t)BN_num_bytes(bn);
-	if (len == 0)
-		len = 1;
-	if ((buf = malloc(len)) == NULL) {
-		r = PJWT_E_NOMEM;
-		goto out;
-	}
-	if (BN_bn2binpad(bn, buf, (int)len) < 0) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	r = set_b64(o, name, buf, len);
- out:
-	BN_clear_free(bn);
-	pjwt_secret_free(buf, len);
-	return r;
-}
-
-/* A fixed-length octet-string parameter of pkey (Ed25519 keys). */
-static pjwt_err
-set_oct_param(json_t *o, const char *name, const EVP_PKEY *pkey,
-    const char *param, size_t want)
-{
-	unsigned char buf[64];
-	size_t len = 0;
-	pjwt_err r;
-
-	if (EVP_PKEY_get_octet_string_param(pkey, param, buf, sizeof(buf),
-	    &len) != 1) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	if (len != want) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	r = set_b64(o, name, buf, len);
- out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return r;
-}
-
-pjwt_err
-pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
-{
-	size_t fl;
-	json_t *o;
-	pjwt_err r;
-
-	if (k == NULL || ret_obj == NULL)
-		return PJWT_E_INVALID_ARGUMENT;
-	if ((o = json_object()) == NULL)
-		return PJWT_E_NOMEM;
-	/* RFC 7638 section 3.2: the required members, inserted in
-	 * lexicographic order. */
-	switch (key_kty(k)) {
-	case KTY_OCT:
-		if ((r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK ||
-		    (r = set_str(o, "kty", "oct")) != PJWT_OK)
-			goto out;
-		break;
-	case KTY_OKP:
-		if ((r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
-		    (r = set_str(o, "kty", "OKP")) != PJWT_OK ||
-		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
-		    ED25519_LEN)) != PJWT_OK)
-			goto out;
-		break;
-	case KTY_EC:
-		fl = pjwtp_alg_ec_field_len(k->alg);
-		if ((r = set_str(o, "crv", ec_crv_name(k->alg))) != PJWT_OK ||
-		    (r = set_str(o, "kty", "EC")) != PJWT_OK ||
-		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
-		    fl)) != PJWT_OK ||
-		    (r = set_bn_param(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
-		    fl)) != PJWT_OK)
-			goto out;
-		break;
-	case KTY_RSA:
-		if ((r = set_bn_param(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
-		    0)) != PJWT_OK ||
-		    (r = set_str(o, "kty", "RSA")) != PJWT_OK ||
-		    (r = set_bn_param(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
-		    0)) != PJWT_OK)
-			goto out;
-		break;
-	}
-	*ret_obj = o;
-	o = NULL;
-	r = PJWT_OK;
- out:
-	pjwtp_json_wipe_decref(o);
-	return r;
-}
-
-/* Characters that appear in a JSON string unescaped. */
-static int
-json_plain(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
-		    *s == '"' || *s == '\\')
-			return 0;
-	return 1;
-}
-
-pjwt_err
-pjwt_key_thumbprint(const pjwt_key *k, char **ret_b64)
-{
-	const char *names[4], *name, *tmp;
-	unsigned char md[SHA256_LEN];
-	size_t n = 0, i, j, len = 0, pos = 0;
-	unsigned int mdlen = 0;
-	char *canon = NULL;
-	json_t *o = NULL, *v;
-	pjwt_err r;
-
-	if (k == NULL || ret_b64 == NULL)
-		return PJWT_E_INVALID_ARGUMENT;
-	if ((r = pjwtp_key_public_jwk(k, &o)) != PJWT_OK)
-		goto out;
-	/*
-	 * RFC 7638 section 3: the required members only, sorted by name, no
-	 * whitespace.  Names and values are base64url or fixed names, which
-	 * JSON never escapes; anything else is refused rather than guessed.
-	 */
-	len = 2;
-	json_object_foreach(o, name, v) {
-		if (n == sizeof(names) / sizeof(names[0]) ||
-		    !json_is_string(v) || !json_plain(name) ||
-		    !json_plain(json_string_value(v))) {
-			r = PJWT_E_INTERNAL;
-			goto out;
-		}
-		names[n++] = name;
-		len += strlen(name) + json_string_length(v) + 5;
-	}
-	if (n == 0) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	len += n - 1;   /* commas */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			tmp = names[j];
-			names[j] = names[j - 1];
-			names[j - 1] = tmp;
-		}
-	if ((canon = malloc(len + 1)) == NULL) {
-		r = PJWT_E_NOMEM;
-		goto out;
-	}
-	canon[pos++] = '{';
-	for (i = 0; i < n; i++) {
-		const char *val = json_string_value(json_object_get(o, names[i]));
-
-		pos += (size_t)snprintf(canon + pos, len + 1 - pos,
-		    "%s\"%s\":\"%s\"", i == 0 ? "" : ",", names[i], val);
-	}
-	canon[pos++] = '}';
-	canon[pos] = '\0';
-	if (pos != len) {
-		r = PJWT_E_INTERNAL;
-		goto out;
-	}
-	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != SHA256_LEN) {
-		r = ossl_err(PJWT_E_INTERNAL);
-		goto out;
-	}
-	r = pjwt_b64url_encode(md, mdlen, ret_b64, NULL);
- out:
-	/* For oct keys the canonical form holds the secret. */
-	if (canon != NULL)
-		pjwt_secret_free(canon, len + 1);
-	pjwtp_json_wipe_decref(o);
-	return r;
-}
-
 /* ---- writing a JWK ----------------------------------------------------- */
 
 static pjwt_err
@@ -769,54 +511,57 @@ jwk_build(const pjwt_key *k, int include_private, json_t **ret_obj)
 
 	if ((o = json_object()) == NULL)
 		return PJWT_E_NOMEM;
-	switch (key_kty(k)) {
-	case KTY_OCT:
-		if ((r = set_str(o, "kty", "oct")) != PJWT_OK ||
-		    (r = set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK)
+	switch (pjwtp_key_kty(k)) {
+	case PJWTP_KTY_OCT:
+		if ((r = pjwtp_jwk_set_str(o, "kty", "oct")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_OKP:
-		if ((r = set_str(o, "kty", "OKP")) != PJWT_OK ||
-		    (r = set_str(o, "crv", "Ed25519")) != PJWT_OK ||
-		    (r = set_oct_param(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+	case PJWTP_KTY_OKP:
+		if ((r = pjwtp_jwk_set_str(o, "kty", "OKP")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "crv", "Ed25519")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_oct(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		if (include_private &&
-		    (r = set_oct_param(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    (r = pjwtp_jwk_set_oct(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
 		    ED25519_LEN)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_EC:
+	case PJWTP_KTY_EC:
 		fl = pjwtp_alg_ec_field_len(k->alg);
-		crv = ec_crv_name(k->alg);
-		if ((r = set_str(o, "kty", "EC")) != PJWT_OK ||
-		    (r = set_str(o, "crv", crv)) != PJWT_OK ||
-		    (r = set_bn_param(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
+		crv = pjwtp_alg_ec_crv(k->alg);
+		if ((r = pjwtp_jwk_set_str(o, "kty", "EC")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "crv", crv)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
 		    fl)) != PJWT_OK ||
-		    (r = set_bn_param(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
+		    (r = pjwtp_jwk_set_bn(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
 		    fl)) != PJWT_OK)
 			goto out;
 		if (include_private &&
-		    (r = set_bn_param(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    (r = pjwtp_jwk_set_bn(o, "d", k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
 		    fl)) != PJWT_OK)
 			goto out;
 		break;
-	case KTY_RSA:
-		if ((r = set_str(o, "kty", "RSA")) != PJWT_OK ||
-		    (r = set_bn_param(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
+	case PJWTP_KTY_RSA:
+		if ((r = pjwtp_jwk_set_str(o, "kty", "RSA")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
 		    0)) != PJWT_OK ||
-		    (r = set_bn_param(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
+		    (r = pjwtp_jwk_set_bn(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
 		    0)) != PJWT_OK)
 			goto out;
 		for (i = 0; include_private && i < RSA_PRIVATE_N; i++)
-			if ((r = set_bn_param(o, rsa_private[i].jwk, k->pkey,
+			if ((r = pjwtp_jwk_set_bn(o, rsa_private[i].jwk, k->pkey,
 			    rsa_private[i].param, 0)) != PJWT_OK)
 				goto out;
 		break;
+	default:
+		r = PJWT_E_INTERNAL;
+		goto out;
 	}
-	if ((r = set_str(o, "alg", pjwt_alg_name(k->alg))) != PJWT_OK ||
-	    (r = set_str(o, "kid", k->kid)) != PJWT_OK ||
-	    (r = set_str(o, "use", "sig")) != PJWT_OK)
+	if ((r = pjwtp_jwk_set_str(o, "alg", pjwt_alg_name(k->alg))) != PJWT_OK ||
+	    (r = pjwtp_jwk_set_str(o, "kid", k->kid)) != PJWT_OK ||
+	    (r = pjwtp_jwk_set_str(o, "use", "sig")) != PJWT_OK)
 		goto out;
 	*ret_obj = o;
 	o = NULL;
@@ -931,4 +676,24 @@ pjwt_keyset_to_jwks(const pjwt_keyset *ks, char **ret_json)
 	json_decref(root);
 	ERR_pop_to_mark();
 	return r;
+}
+
+/* ---- PEM or JWK --------------------------------------------------------- */
+
+pjwt_err
+pjwt_key_load(const char *buf, size_t len, pjwt_alg alg, pjwt_key **ret_key)
+{
+	size_t i;
+
+	if (buf == NULL || ret_key == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	for (i = 0; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' &&
+		    buf[i] != '\n')
+			break;
+	if (i == len)
+		return PJWT_E_BAD_KEY;
+	if (buf[i] == '{')
+		return pjwt_key_from_jwk(buf, len, alg, ret_key);
+	return pjwt_key_from_pem(buf, len, alg, ret_key);
 }

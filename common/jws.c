@@ -48,6 +48,7 @@
 #include "pjwt_b64.h"
 #include "pjwt_jws.h"
 #include "pjwt_mem.h"
+#include "pjwt_alg.h"
 #include "pjwtp.h"
 
 struct pjwt_jws {
@@ -60,7 +61,6 @@ struct pjwt_jws {
 /* Largest digest we use (SHA-512) and largest ECDSA field (P-521). */
 #define JWS_MAX_MD 64
 #define JWS_MAX_EC_FIELD 66
-#define JWS_ED25519_SIG_LEN 64
 
 /*
  * The group orders n of P-256, P-384 and P-521 (FIPS 186-4 D.1.2), big
@@ -93,33 +93,6 @@ static const unsigned char p521_order[66] = {
 	0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38,
 	0x64, 0x09,
 };
-
-static int
-alg_is_hmac(pjwt_alg alg)
-{
-	return alg == PJWT_ALG_HS256 || alg == PJWT_ALG_HS384 ||
-	    alg == PJWT_ALG_HS512;
-}
-
-static int
-alg_is_rsa(pjwt_alg alg)
-{
-	return alg >= PJWT_ALG_RS256 && alg <= PJWT_ALG_PS512;
-}
-
-static int
-alg_is_pss(pjwt_alg alg)
-{
-	return alg == PJWT_ALG_PS256 || alg == PJWT_ALG_PS384 ||
-	    alg == PJWT_ALG_PS512;
-}
-
-static int
-alg_is_ecdsa(pjwt_alg alg)
-{
-	return alg == PJWT_ALG_ES256 || alg == PJWT_ALG_ES384 ||
-	    alg == PJWT_ALG_ES512;
-}
 
 /* The curve order for an ES alg, at the JWS field width; NULL otherwise. */
 static const unsigned char *
@@ -180,36 +153,17 @@ ascii_caseeq(const char *s, size_t n, const char *lit)
 static size_t
 sig_len_for(const pjwt_key *k)
 {
+	size_t fixed = pjwtp_alg_sig_len(k->alg);
 	int n;
 
-	if (alg_is_hmac(k->alg))
-		return pjwtp_alg_md_len(k->alg);
-	if (alg_is_ecdsa(k->alg))
-		return 2 * pjwtp_alg_ec_field_len(k->alg);
-	if (k->alg == PJWT_ALG_EDDSA)
-		return JWS_ED25519_SIG_LEN;
-	if (alg_is_rsa(k->alg) && k->pkey != NULL) {
+	if (fixed != 0)
+		return fixed;
+	/* RS and PS: as long as the modulus. */
+	if (pjwtp_alg_kty(k->alg) == PJWTP_KTY_RSA && k->pkey != NULL) {
 		n = EVP_PKEY_get_size(k->pkey);
 		return n > 0 ? (size_t)n : 0;
 	}
 	return 0;
-}
-
-/*
- * Set RSA padding for a freshly initialised sign/verify context: PKCS#1 v1.5
- * for RS*, PSS with MGF1 over the same digest and a salt of exactly the
- * digest length for PS* (RFC 7518 3.5), never OpenSSL's "auto"/"max" salt,
- * which would accept signatures other implementations would refuse.
- */
-static int
-rsa_set_padding(EVP_PKEY_CTX *pctx, pjwt_alg alg)
-{
-	if (!alg_is_pss(alg))
-		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
-	return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-	    (int)pjwtp_alg_md_len(alg)) > 0 &&
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, pjwtp_alg_md(alg)) > 0;
 }
 
 /*
@@ -326,7 +280,7 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 
 	if (siglen == 0 || siglen != sig_len_for(k))
 		return PJWT_E_BAD_SIGNATURE;
-	if (alg_is_hmac(k->alg)) {
+	if (pjwtp_alg_kty(k->alg) == PJWTP_KTY_OCT) {
 		if ((ret = hmac_compute(k, data, len, mac, &maclen)) != PJWT_OK)
 			return ret;
 		ret = (maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0) ?
@@ -336,7 +290,7 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 	}
 	if (k->pkey == NULL)
 		return PJWT_E_BAD_KEY;
-	if (alg_is_ecdsa(k->alg)) {
+	if (pjwtp_alg_kty(k->alg) == PJWTP_KTY_EC) {
 		if ((ret = ecdsa_raw_to_der(k->alg, sig, siglen, &der,
 		    &vlen)) != PJWT_OK)
 			return ret;
@@ -358,7 +312,8 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 			goto out;
 		}
 	} else if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, k->pkey) != 1 ||
-	    (alg_is_rsa(k->alg) && !rsa_set_padding(pctx, k->alg))) {
+	    (pjwtp_alg_kty(k->alg) == PJWTP_KTY_RSA &&
+	    !pjwtp_alg_set_rsa_padding(pctx, k->alg))) {
 		ret = ossl_err(PJWT_E_INTERNAL);
 		goto out;
 	}
@@ -369,46 +324,6 @@ verify_one(const pjwt_key *k, const char *data, size_t len,
 	EVP_MD_CTX_free(mctx);
 	OPENSSL_free(der);
 	return ret;
-}
-
-void
-pjwtp_key_prepare_verify(pjwt_key *k)
-{
-	EVP_PKEY_CTX *pctx = NULL;
-	EVP_MD_CTX *m = NULL;
-	EVP_MAC *mac = NULL;
-	EVP_MAC_CTX *c = NULL;
-	const EVP_MD *md;
-	OSSL_PARAM params[2];
-
-	if (k == NULL)
-		return;
-	ERR_set_mark();
-	if (alg_is_hmac(k->alg) && k->secret != NULL &&
-	    (md = pjwtp_alg_md(k->alg)) != NULL) {
-		params[0] = OSSL_PARAM_construct_utf8_string(
-		    OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
-		    (c = EVP_MAC_CTX_new(mac)) != NULL &&
-		    EVP_MAC_init(c, k->secret, k->secret_len, params) == 1) {
-			k->mac_tmpl = c;
-			c = NULL;
-		}
-	} else if (k->pkey != NULL) {
-		md = k->alg == PJWT_ALG_EDDSA ? NULL : pjwtp_alg_md(k->alg);
-		if ((k->alg == PJWT_ALG_EDDSA || md != NULL) &&
-		    (m = EVP_MD_CTX_new()) != NULL &&
-		    EVP_DigestVerifyInit(m, &pctx, md, NULL, k->pkey) == 1 &&
-		    (!alg_is_rsa(k->alg) || rsa_set_padding(pctx, k->alg))) {
-			k->verify_tmpl = m;
-			m = NULL;
-		}
-	}
-	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(mac);
-	EVP_MD_CTX_free(m);
-	ERR_pop_to_mark();
 }
 
 /* A JSON string's value when it holds no embedded NUL, else NULL. */
@@ -673,7 +588,7 @@ sign_raw(const pjwt_key *k, const char *data, size_t len,
 		return PJWT_E_BAD_KEY;
 	if ((sig = malloc(want)) == NULL)
 		return PJWT_E_NOMEM;
-	if (alg_is_hmac(k->alg)) {
+	if (pjwtp_alg_kty(k->alg) == PJWTP_KTY_OCT) {
 		unsigned char mac[JWS_MAX_MD];
 
 		if ((ret = hmac_compute(k, data, len, mac, &siglen)) == PJWT_OK)
@@ -692,11 +607,12 @@ sign_raw(const pjwt_key *k, const char *data, size_t len,
 		goto out;
 	}
 	if (EVP_DigestSignInit(mctx, &pctx, md, NULL, k->pkey) != 1 ||
-	    (alg_is_rsa(k->alg) && !rsa_set_padding(pctx, k->alg))) {
+	    (pjwtp_alg_kty(k->alg) == PJWTP_KTY_RSA &&
+	    !pjwtp_alg_set_rsa_padding(pctx, k->alg))) {
 		ret = ossl_err(PJWT_E_INTERNAL);
 		goto out;
 	}
-	if (!alg_is_ecdsa(k->alg)) {
+	if (pjwtp_alg_kty(k->alg) != PJWTP_KTY_EC) {
 		siglen = want;
 		if (EVP_DigestSign(mctx, sig, &siglen,
 		    (const unsigned char *)data, len) != 1 || siglen != want) {

@@ -1,6 +1,9 @@
 /*
- * key.c - algorithms, keys bound to one alg, PEM load/store, generation and
- * key sets.  JWK/JWKS and thumbprints live in jwk.c.
+ * key.c - keys bound to one alg, PEM load/store, generation, the public JWK
+ * members and RFC 7638 thumbprints (a key's default kid), verification
+ * contexts and key sets.  Per-alg facts come from the table in alg.c.
+ * key.c calls only below itself (alg.c, b64.c, json.c, mem.c); JWK/JWKS
+ * parsing and writing (jwk.c) and JWS (jws.c) call into it, never back.
  */
 #include "config.h"
 
@@ -18,52 +21,21 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "pjwt_b64.h"
 #include "pjwt_key.h"
 #include "pjwt_mem.h"
+#include "pjwt_alg.h"
 #include "pjwtp.h"
 
-/* RSA bounds: below the minimum is weak; above the maximum OpenSSL refuses
- * to verify anyway (OPENSSL_RSA_MAX_MODULUS_BITS) and a huge modulus is
- * only a way to burn CPU. */
-#define RSA_MIN_BITS 2048
+/* RSA bounds: below the minimum (pjwtp_alg_min_key_bits) is weak; above
+ * the maximum OpenSSL refuses to verify anyway (OPENSSL_RSA_MAX_MODULUS_BITS)
+ * and a huge modulus is only a way to burn CPU. */
 #define RSA_MAX_BITS 16384
 #define RSA_DEFAULT_BITS 3072
 /* OpenSSL refuses public exponents above 64 bits for large moduli. */
 #define RSA_MAX_E_BITS 64
-
-enum alg_family { FAM_NONE, FAM_HMAC, FAM_RSA, FAM_EC, FAM_OKP };
-
-static const struct alg_info {
-	const char *name;
-	enum alg_family fam;
-	size_t md_len;          /* digest bytes; 0 for EdDSA */
-	size_t field_len;       /* EC field bytes; 0 otherwise */
-	const char *group;      /* EC: OpenSSL short name of the curve */
-	const char *nist;       /* EC: the NIST (and JWK "crv") name */
-} alg_table[PJWT_ALG_COUNT] = {
-	[PJWT_ALG_UNKNOWN] = { NULL, FAM_NONE, 0, 0, NULL, NULL },
-	[PJWT_ALG_HS256] = { "HS256", FAM_HMAC, 32, 0, NULL, NULL },
-	[PJWT_ALG_HS384] = { "HS384", FAM_HMAC, 48, 0, NULL, NULL },
-	[PJWT_ALG_HS512] = { "HS512", FAM_HMAC, 64, 0, NULL, NULL },
-	[PJWT_ALG_RS256] = { "RS256", FAM_RSA, 32, 0, NULL, NULL },
-	[PJWT_ALG_RS384] = { "RS384", FAM_RSA, 48, 0, NULL, NULL },
-	[PJWT_ALG_RS512] = { "RS512", FAM_RSA, 64, 0, NULL, NULL },
-	[PJWT_ALG_PS256] = { "PS256", FAM_RSA, 32, 0, NULL, NULL },
-	[PJWT_ALG_PS384] = { "PS384", FAM_RSA, 48, 0, NULL, NULL },
-	[PJWT_ALG_PS512] = { "PS512", FAM_RSA, 64, 0, NULL, NULL },
-	[PJWT_ALG_ES256] = { "ES256", FAM_EC, 32, 32, "prime256v1", "P-256" },
-	[PJWT_ALG_ES384] = { "ES384", FAM_EC, 48, 48, "secp384r1", "P-384" },
-	[PJWT_ALG_ES512] = { "ES512", FAM_EC, 64, 66, "secp521r1", "P-521" },
-	[PJWT_ALG_EDDSA] = { "EdDSA", FAM_OKP, 0, 0, NULL, NULL },
-};
-
-/* A real algorithm (not UNKNOWN, not out of range). */
-static int
-alg_valid(pjwt_alg alg)
-{
-	return (unsigned)alg > (unsigned)PJWT_ALG_UNKNOWN &&
-	    (unsigned)alg < PJWT_ALG_COUNT;
-}
+#define ED25519_LEN 32
+#define SHA256_LEN 32
 
 /*
  * Map a failed OpenSSL call to our error space: an allocation failure
@@ -80,112 +52,18 @@ ossl_err(pjwt_err fallback)
 	return fallback;
 }
 
-/* ---- algorithms -------------------------------------------------------- */
-
-const char *
-pjwt_alg_name(pjwt_alg alg)
-{
-	return alg_valid(alg) ? alg_table[alg].name : NULL;
-}
-
-pjwt_alg
-pjwt_alg_from_name(const char *name)
-{
-	unsigned i;
-
-	if (name == NULL)
-		return PJWT_ALG_UNKNOWN;
-	for (i = 1; i < PJWT_ALG_COUNT; i++)
-		if (strcmp(alg_table[i].name, name) == 0)
-			return (pjwt_alg)i;
-	return PJWT_ALG_UNKNOWN;
-}
-
-/* The alg named by the len bytes at s (not NUL-terminated), or UNKNOWN. */
-static pjwt_alg
-alg_from_namen(const char *s, size_t len)
-{
-	unsigned i;
-
-	for (i = 1; i < PJWT_ALG_COUNT; i++)
-		if (strlen(alg_table[i].name) == len &&
-		    memcmp(alg_table[i].name, s, len) == 0)
-			return (pjwt_alg)i;
-	return PJWT_ALG_UNKNOWN;
-}
-
-pjwt_err
-pjwt_alg_list_parse(const char *csv, unsigned *ret_mask)
-{
-	const char *p, *end;
-	unsigned mask = 0;
-	pjwt_alg alg;
-	size_t n;
-
-	if (csv == NULL || ret_mask == NULL || *csv == '\0')
-		return PJWT_E_INVALID_ARGUMENT;
-	for (p = csv;; p = end + 1) {
-		end = strchr(p, ',');
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p);
-		if (n == 0)
-			return PJWT_E_INVALID_ARGUMENT;
-		if (n == 4 && strncasecmp(p, "none", 4) == 0)
-			return PJWT_E_ALG_NONE;
-		if ((alg = alg_from_namen(p, n)) == PJWT_ALG_UNKNOWN)
-			return PJWT_E_ALG_UNSUPPORTED;
-		if ((mask & PJWT_ALG_BIT(alg)) != 0)
-			return PJWT_E_INVALID_ARGUMENT;
-		mask |= PJWT_ALG_BIT(alg);
-		if (*end == '\0')
-			break;
-	}
-	*ret_mask = mask;
-	return PJWT_OK;
-}
-
-const EVP_MD *
-pjwtp_alg_md(pjwt_alg alg)
-{
-	if (!alg_valid(alg))
-		return NULL;
-	switch (alg_table[alg].md_len) {
-	case 32:
-		return EVP_sha256();
-	case 48:
-		return EVP_sha384();
-	case 64:
-		return EVP_sha512();
-	default:
-		return NULL;
-	}
-}
-
-size_t
-pjwtp_alg_md_len(pjwt_alg alg)
-{
-	return alg_valid(alg) ? alg_table[alg].md_len : 0;
-}
-
-size_t
-pjwtp_alg_ec_field_len(pjwt_alg alg)
-{
-	return alg_valid(alg) ? alg_table[alg].field_len : 0;
-}
-
 /* ---- key type checks --------------------------------------------------- */
 
-static enum alg_family
+static pjwtp_kty
 pkey_family(const EVP_PKEY *pkey)
 {
 	if (EVP_PKEY_is_a(pkey, "ED25519"))
-		return FAM_OKP;
+		return PJWTP_KTY_OKP;
 	if (EVP_PKEY_is_a(pkey, "EC"))
-		return FAM_EC;
+		return PJWTP_KTY_EC;
 	if (EVP_PKEY_is_a(pkey, "RSA"))
-		return FAM_RSA;
-	return FAM_NONE;
+		return PJWTP_KTY_RSA;
+	return PJWTP_KTY_NONE;
 }
 
 /* ES256/384/512 for a named P-256/384/521 key; UNKNOWN for any other curve
@@ -195,20 +73,12 @@ ec_alg_of(const EVP_PKEY *pkey)
 {
 	char name[64];
 	size_t len = 0;
-	unsigned i;
 
 	if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1 ||
 	    len >= sizeof(name))
 		return PJWT_ALG_UNKNOWN;
 	name[len] = '\0';
-	for (i = 1; i < PJWT_ALG_COUNT; i++) {
-		if (alg_table[i].fam != FAM_EC)
-			continue;
-		if (strcmp(name, alg_table[i].group) == 0 ||
-		    strcmp(name, alg_table[i].nist) == 0)
-			return (pjwt_alg)i;
-	}
-	return PJWT_ALG_UNKNOWN;
+	return pjwtp_alg_from_ec_group(name);
 }
 
 pjwt_alg
@@ -217,11 +87,11 @@ pjwtp_default_alg(const EVP_PKEY *pkey)
 	if (pkey == NULL)
 		return PJWT_ALG_UNKNOWN;
 	switch (pkey_family(pkey)) {
-	case FAM_OKP:
+	case PJWTP_KTY_OKP:
 		return PJWT_ALG_EDDSA;
-	case FAM_EC:
+	case PJWTP_KTY_EC:
 		return ec_alg_of(pkey);
-	case FAM_RSA:
+	case PJWTP_KTY_RSA:
 		return PJWT_ALG_RS256;
 	default:
 		return PJWT_ALG_UNKNOWN;
@@ -280,7 +150,7 @@ rsa_roca_fingerprint(const BIGNUM *n)
  * per key on every JWKS load, and refuses nothing a signer could exploit.
  */
 static pjwt_err
-rsa_check_public(const EVP_PKEY *pkey)
+rsa_check_public(pjwt_alg alg, const EVP_PKEY *pkey)
 {
 	BIGNUM *n = NULL, *e = NULL;
 	pjwt_err r;
@@ -291,7 +161,7 @@ rsa_check_public(const EVP_PKEY *pkey)
 		r = ossl_err(PJWT_E_BAD_KEY);
 		goto out;
 	}
-	if (bits < RSA_MIN_BITS) {
+	if ((unsigned)bits < pjwtp_alg_min_key_bits(alg)) {
 		r = PJWT_E_WEAK_KEY;
 		goto out;
 	}
@@ -340,28 +210,28 @@ static pjwt_err
 pkey_check(pjwt_alg alg, EVP_PKEY *pkey, int is_private)
 {
 	EVP_PKEY_CTX *ctx = NULL;
-	enum alg_family fam;
+	pjwtp_kty fam;
 	pjwt_alg ec = PJWT_ALG_UNKNOWN;
 	pjwt_err r;
 	int ok;
 
 	/* Refusals are expected here: keep OpenSSL's error queue as it was. */
 	ERR_set_mark();
-	if ((fam = pkey_family(pkey)) == FAM_NONE) {
+	if ((fam = pkey_family(pkey)) == PJWTP_KTY_NONE) {
 		r = PJWT_E_BAD_KEY;
 		goto out;
 	}
-	if (fam == FAM_EC && (ec = ec_alg_of(pkey)) == PJWT_ALG_UNKNOWN) {
+	if (fam == PJWTP_KTY_EC && (ec = ec_alg_of(pkey)) == PJWT_ALG_UNKNOWN) {
 		r = PJWT_E_BAD_KEY;
 		goto out;
 	}
-	if (alg_table[alg].fam != fam || (fam == FAM_EC && ec != alg)) {
+	if (pjwtp_alg_kty(alg) != fam || (fam == PJWTP_KTY_EC && ec != alg)) {
 		r = PJWT_E_ALG_MISMATCH;
 		goto out;
 	}
-	if (fam == FAM_RSA && (r = rsa_check_public(pkey)) != PJWT_OK)
+	if (fam == PJWTP_KTY_RSA && (r = rsa_check_public(alg, pkey)) != PJWT_OK)
 		goto out;
-	if (!is_private && fam != FAM_EC) {
+	if (!is_private && fam != PJWTP_KTY_EC) {
 		r = PJWT_OK;
 		goto out;
 	}
@@ -371,7 +241,7 @@ pkey_check(pjwt_alg alg, EVP_PKEY *pkey, int is_private)
 	}
 	if (!is_private)
 		ok = EVP_PKEY_public_check(ctx);
-	else if (fam == FAM_RSA)
+	else if (fam == PJWTP_KTY_RSA)
 		ok = EVP_PKEY_pairwise_check(ctx);
 	else
 		ok = EVP_PKEY_check(ctx);
@@ -386,6 +256,279 @@ pkey_check(pjwt_alg alg, EVP_PKEY *pkey, int is_private)
 	return r;
 }
 
+/*
+ * Verification contexts prepared once per key (see pjwtp.h); the verify
+ * path in jws.c copies them.
+ */
+void
+pjwtp_key_prepare_verify(pjwt_key *k)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *m = NULL;
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *c = NULL;
+	const EVP_MD *md;
+	OSSL_PARAM params[2];
+
+	if (k == NULL)
+		return;
+	ERR_set_mark();
+	if (pjwtp_alg_kty(k->alg) == PJWTP_KTY_OCT && k->secret != NULL &&
+	    (md = pjwtp_alg_md(k->alg)) != NULL) {
+		params[0] = OSSL_PARAM_construct_utf8_string(
+		    OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+		    (c = EVP_MAC_CTX_new(mac)) != NULL &&
+		    EVP_MAC_init(c, k->secret, k->secret_len, params) == 1) {
+			k->mac_tmpl = c;
+			c = NULL;
+		}
+	} else if (k->pkey != NULL) {
+		md = k->alg == PJWT_ALG_EDDSA ? NULL : pjwtp_alg_md(k->alg);
+		if ((k->alg == PJWT_ALG_EDDSA || md != NULL) &&
+		    (m = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestVerifyInit(m, &pctx, md, NULL, k->pkey) == 1 &&
+		    (pjwtp_alg_kty(k->alg) != PJWTP_KTY_RSA ||
+		    pjwtp_alg_set_rsa_padding(pctx, k->alg))) {
+			k->verify_tmpl = m;
+			m = NULL;
+		}
+	}
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mac);
+	EVP_MD_CTX_free(m);
+	ERR_pop_to_mark();
+}
+
+pjwtp_kty
+pjwtp_key_kty(const pjwt_key *k)
+{
+	return k->pkey == NULL ? PJWTP_KTY_OCT : pjwtp_alg_kty(k->alg);
+}
+
+/* ---- JWK members and RFC 7638 thumbprints ---------------------------- */
+
+pjwt_err
+pjwtp_jwk_set_str(json_t *o, const char *name, const char *value)
+{
+	return json_object_set_new(o, name, json_string(value)) == 0 ?
+	    PJWT_OK : PJWT_E_NOMEM;
+}
+
+pjwt_err
+pjwtp_jwk_set_b64(json_t *o, const char *name, const unsigned char *p, size_t len)
+{
+	char *s = NULL;
+	size_t slen;
+	pjwt_err r;
+
+	if ((r = pjwt_b64url_encode(p, len, &s, &slen)) != PJWT_OK)
+		return r;
+	r = json_object_set_new(o, name, json_stringn(s, slen)) == 0 ?
+	    PJWT_OK : PJWT_E_NOMEM;
+	pjwt_str_free(s);
+	return r;
+}
+
+/* An integer parameter of pkey, big-endian: exactly pad bytes, or with pad
+ * 0 the fewest bytes (Base64urlUInt; zero is one zero byte). */
+pjwt_err
+pjwtp_jwk_set_bn(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t pad)
+{
+	unsigned char *buf = NULL;
+	BIGNUM *bn = NULL;
+	size_t len = 0;
+	pjwt_err r;
+
+	if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	len = pad != 0 ? pad : (size_t)BN_num_bytes(bn);
+	if (len == 0)
+		len = 1;
+	if ((buf = malloc(len)) == NULL) {
+		r = PJWT_E_NOMEM;
+		goto out;
+	}
+	if (BN_bn2binpad(bn, buf, (int)len) < 0) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	r = pjwtp_jwk_set_b64(o, name, buf, len);
+ out:
+	BN_clear_free(bn);
+	pjwt_secret_free(buf, len);
+	return r;
+}
+
+/* A fixed-length octet-string parameter of pkey (Ed25519 keys). */
+pjwt_err
+pjwtp_jwk_set_oct(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t want)
+{
+	unsigned char buf[64];
+	size_t len = 0;
+	pjwt_err r;
+
+	if (EVP_PKEY_get_octet_string_param(pkey, param, buf, sizeof(buf),
+	    &len) != 1) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	if (len != want) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	r = pjwtp_jwk_set_b64(o, name, buf, len);
+ out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+pjwt_err
+pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj)
+{
+	size_t fl;
+	json_t *o;
+	pjwt_err r;
+
+	if (k == NULL || ret_obj == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((o = json_object()) == NULL)
+		return PJWT_E_NOMEM;
+	/* RFC 7638 section 3.2: the required members, inserted in
+	 * lexicographic order. */
+	switch (pjwtp_key_kty(k)) {
+	case PJWTP_KTY_OCT:
+		if ((r = pjwtp_jwk_set_b64(o, "k", k->secret, k->secret_len)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "oct")) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_OKP:
+		if ((r = pjwtp_jwk_set_str(o, "crv", "Ed25519")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "OKP")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_oct(o, "x", k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+		    ED25519_LEN)) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_EC:
+		fl = pjwtp_alg_ec_field_len(k->alg);
+		if ((r = pjwtp_jwk_set_str(o, "crv", pjwtp_alg_ec_crv(k->alg))) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "EC")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
+		    fl)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
+		    fl)) != PJWT_OK)
+			goto out;
+		break;
+	case PJWTP_KTY_RSA:
+		if ((r = pjwtp_jwk_set_bn(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E,
+		    0)) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_str(o, "kty", "RSA")) != PJWT_OK ||
+		    (r = pjwtp_jwk_set_bn(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N,
+		    0)) != PJWT_OK)
+			goto out;
+		break;
+	default:
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	*ret_obj = o;
+	o = NULL;
+	r = PJWT_OK;
+ out:
+	pjwtp_json_wipe_decref(o);
+	return r;
+}
+
+/* Characters that appear in a JSON string unescaped. */
+static int
+json_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
+		    *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+pjwt_err
+pjwt_key_thumbprint(const pjwt_key *k, char **ret_b64)
+{
+	const char *names[4], *name, *tmp;
+	unsigned char md[SHA256_LEN];
+	size_t n = 0, i, j, len = 0, pos = 0;
+	unsigned int mdlen = 0;
+	char *canon = NULL;
+	json_t *o = NULL, *v;
+	pjwt_err r;
+
+	if (k == NULL || ret_b64 == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((r = pjwtp_key_public_jwk(k, &o)) != PJWT_OK)
+		goto out;
+	/*
+	 * RFC 7638 section 3: the required members only, sorted by name, no
+	 * whitespace.  Names and values are base64url or fixed names, which
+	 * JSON never escapes; anything else is refused rather than guessed.
+	 */
+	len = 2;
+	json_object_foreach(o, name, v) {
+		if (n == sizeof(names) / sizeof(names[0]) ||
+		    !json_is_string(v) || !json_plain(name) ||
+		    !json_plain(json_string_value(v))) {
+			r = PJWT_E_INTERNAL;
+			goto out;
+		}
+		names[n++] = name;
+		len += strlen(name) + json_string_length(v) + 5;
+	}
+	if (n == 0) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	len += n - 1;   /* commas */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			tmp = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = tmp;
+		}
+	if ((canon = malloc(len + 1)) == NULL) {
+		r = PJWT_E_NOMEM;
+		goto out;
+	}
+	canon[pos++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *val = json_string_value(json_object_get(o, names[i]));
+
+		pos += (size_t)snprintf(canon + pos, len + 1 - pos,
+		    "%s\"%s\":\"%s\"", i == 0 ? "" : ",", names[i], val);
+	}
+	canon[pos++] = '}';
+	canon[pos] = '\0';
+	if (pos != len) {
+		r = PJWT_E_INTERNAL;
+		goto out;
+	}
+	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != SHA256_LEN) {
+		r = ossl_err(PJWT_E_INTERNAL);
+		goto out;
+	}
+	r = pjwt_b64url_encode(md, mdlen, ret_b64, NULL);
+ out:
+	/* For oct keys the canonical form holds the secret. */
+	if (canon != NULL)
+		pjwt_secret_free(canon, len + 1);
+	pjwtp_json_wipe_decref(o);
+	return r;
+}
+
+
 /* ---- keys -------------------------------------------------------------- */
 
 pjwt_err
@@ -397,7 +540,7 @@ pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret,
 	pjwt_err r;
 
 	if (ret_key == NULL || (pkey == NULL) == (secret == NULL) ||
-	    (alg != PJWT_ALG_UNKNOWN && !alg_valid(alg)))
+	    (alg != PJWT_ALG_UNKNOWN && !pjwtp_alg_valid(alg)))
 		return PJWT_E_INVALID_ARGUMENT;
 	if (pkey != NULL) {
 		if (alg == PJWT_ALG_UNKNOWN &&
@@ -408,9 +551,9 @@ pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret,
 	} else {
 		if (alg == PJWT_ALG_UNKNOWN)
 			alg = PJWT_ALG_HS256;
-		if (alg_table[alg].fam != FAM_HMAC)
+		if (pjwtp_alg_kty(alg) != PJWTP_KTY_OCT)
 			return PJWT_E_ALG_MISMATCH;
-		if (secret_len < alg_table[alg].md_len)
+		if (secret_len < pjwtp_alg_min_key_bits(alg) / 8)
 			return PJWT_E_WEAK_KEY;
 	}
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
@@ -511,28 +654,28 @@ pjwt_key_generate(pjwt_alg alg, unsigned bits, pjwt_key **ret_key)
 	EVP_PKEY *pkey = NULL;
 	pjwt_err r;
 
-	if (ret_key == NULL || !alg_valid(alg))
+	if (ret_key == NULL || !pjwtp_alg_valid(alg))
 		return PJWT_E_INVALID_ARGUMENT;
 	ERR_set_mark();
-	switch (alg_table[alg].fam) {
-	case FAM_HMAC:
-		if (RAND_priv_bytes(secret, (int)alg_table[alg].md_len) != 1) {
+	switch (pjwtp_alg_kty(alg)) {
+	case PJWTP_KTY_OCT:
+		if (RAND_priv_bytes(secret, (int)pjwtp_alg_md_len(alg)) != 1) {
 			r = ossl_err(PJWT_E_INTERNAL);
 			goto out;
 		}
-		r = pjwtp_key_new(alg, NULL, secret, alg_table[alg].md_len, 1,
+		r = pjwtp_key_new(alg, NULL, secret, pjwtp_alg_md_len(alg), 1,
 		    ret_key);
 		goto out;
-	case FAM_OKP:
+	case PJWTP_KTY_OKP:
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 		break;
-	case FAM_EC:
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg_table[alg].group);
+	case PJWTP_KTY_EC:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", pjwtp_alg_ec_group(alg));
 		break;
-	case FAM_RSA:
+	case PJWTP_KTY_RSA:
 		if (bits == 0)
 			bits = RSA_DEFAULT_BITS;
-		if (bits < RSA_MIN_BITS) {
+		if (bits < pjwtp_alg_min_key_bits(alg)) {
 			r = PJWT_E_WEAK_KEY;
 			goto out;
 		}
@@ -584,7 +727,7 @@ pjwt_key_from_pem(const char *pem, size_t len, pjwt_alg alg,
 	pjwt_err r;
 
 	if (pem == NULL || ret_key == NULL ||
-	    (alg != PJWT_ALG_UNKNOWN && !alg_valid(alg)))
+	    (alg != PJWT_ALG_UNKNOWN && !pjwtp_alg_valid(alg)))
 		return PJWT_E_INVALID_ARGUMENT;
 	if (len == 0 || len > INT_MAX)
 		return PJWT_E_BAD_KEY;
@@ -663,24 +806,6 @@ pjwt_key_to_pem(const pjwt_key *k, int include_private, char **ret_pem)
 	BIO_free(bio);
 	ERR_pop_to_mark();
 	return r;
-}
-
-pjwt_err
-pjwt_key_load(const char *buf, size_t len, pjwt_alg alg, pjwt_key **ret_key)
-{
-	size_t i;
-
-	if (buf == NULL || ret_key == NULL)
-		return PJWT_E_INVALID_ARGUMENT;
-	for (i = 0; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' &&
-		    buf[i] != '\n')
-			break;
-	if (i == len)
-		return PJWT_E_BAD_KEY;
-	if (buf[i] == '{')
-		return pjwt_key_from_jwk(buf, len, alg, ret_key);
-	return pjwt_key_from_pem(buf, len, alg, ret_key);
 }
 
 /* ---- key sets ---------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include "pjwt_err.h"
 #include "pjwt_key.h"
+#include "pjwt_alg.h"     /* the alg table (alg.c) */
 
 #define PJWTP_KID_MAX 255
 
@@ -46,7 +47,7 @@ pjwt_err pjwtp_key_new(pjwt_alg alg, EVP_PKEY *pkey, const unsigned char *secret
     size_t secret_len, int is_private, pjwt_key **ret_key);
 
 /*
- * pjwtp_key_prepare_verify: fill k's verify_tmpl/mac_tmpl (jws.c).  Best
+ * pjwtp_key_prepare_verify: fill k's verify_tmpl/mac_tmpl (key.c).  Best
  * effort: on any failure they stay NULL and verification sets up its
  * context per call.  Called by pjwtp_key_new; pjwt_key_free frees them.
  */
@@ -54,12 +55,6 @@ void pjwtp_key_prepare_verify(pjwt_key *k);
 
 /* The default alg for a key type: Ed25519 -> EdDSA, EC curve -> ES*, RSA -> RS256. */
 pjwt_alg pjwtp_default_alg(const EVP_PKEY *pkey);
-
-/* Digest of an alg (NULL for EdDSA/UNKNOWN) and its length in bytes. */
-const EVP_MD *pjwtp_alg_md(pjwt_alg alg);
-size_t pjwtp_alg_md_len(pjwt_alg alg);
-/* EC field size in bytes for ES256/384/512 (32, 48, 66), else 0. */
-size_t pjwtp_alg_ec_field_len(pjwt_alg alg);
 
 /*
  * pjwtp_json_parse: parse a JSON text of exactly len bytes with
@@ -73,7 +68,28 @@ pjwt_err pjwtp_json_parse(const char *buf, size_t len, json_t **ret_json);
  * overwrite every string value's bytes in place, then json_decref. */
 void pjwtp_json_wipe_decref(json_t *j);
 
-/* The RFC 7638 thumbprint input members of k, as a new json object. */
+/* pjwtp_key_kty: the JWK key type of k: oct for a secret, else the one
+ * its alg is used with (alg.c). */
+pjwtp_kty pjwtp_key_kty(const pjwt_key *k);
+
+/*
+ * JWK member writers (key.c, used by jwk.c too): set o[name] to a string
+ * value; to base64url of len bytes at p; to pkey's integer parameter
+ * big-endian in exactly pad bytes (pad 0: the fewest, Base64urlUInt); to
+ * pkey's octet-string parameter, which must be exactly want bytes.
+ * Intermediate buffers are wiped.  Errors: PJWT_E_NOMEM, PJWT_E_INTERNAL.
+ */
+pjwt_err pjwtp_jwk_set_str(json_t *o, const char *name, const char *value);
+pjwt_err pjwtp_jwk_set_b64(json_t *o, const char *name,
+    const unsigned char *p, size_t len);
+pjwt_err pjwtp_jwk_set_bn(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t pad);
+pjwt_err pjwtp_jwk_set_oct(json_t *o, const char *name, const EVP_PKEY *pkey,
+    const char *param, size_t want);
+
+/* The RFC 7638 thumbprint input members of k, as a new json object (key.c,
+ * with pjwt_key_thumbprint: a key's default kid is computed where the key
+ * is made, so key.c calls nothing above it). */
 pjwt_err pjwtp_key_public_jwk(const pjwt_key *k, json_t **ret_obj);
 
 #endif /* PJWTP_H */
