@@ -608,23 +608,82 @@ info_fill(pjwt_info *info, const json_t *hdr, const json_t *payload,
 	}
 }
 
-/* Decode and parse one segment as a JSON object; NULL on any failure. */
-static json_t *
-segment_object(const char *b64, size_t len)
+pjwt_err
+pjwt_peek_segment(const char *b64, size_t len, json_t **ret_obj)
 {
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
 	json_t *j = NULL;
+	pjwt_err r;
 
-	if (pjwt_b64url_decode(b64, len, &raw, &rawlen) != PJWT_OK)
-		return NULL;
-	if (pjwtp_json_parse((const char *)raw, rawlen, &j) == PJWT_OK &&
-	    !json_is_object(j)) {
-		pjwtp_json_wipe_decref(j);
-		j = NULL;
-	}
+	if (b64 == NULL || ret_obj == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if (len == 0)
+		return PJWT_E_MALFORMED;
+	if ((r = pjwt_b64url_decode(b64, len, &raw, &rawlen)) != PJWT_OK)
+		return r;
+	r = pjwtp_json_parse((const char *)raw, rawlen, &j);
 	pjwt_secret_free(raw, rawlen + 1);
-	return j;
+	if (r != PJWT_OK)
+		return r;
+	if (!json_is_object(j)) {
+		pjwtp_json_wipe_decref(j);
+		return PJWT_E_MALFORMED;
+	}
+	*ret_obj = j;
+	return PJWT_OK;
+}
+
+pjwt_err
+pjwt_peek(const char *token, size_t len, json_t **ret_header,
+    json_t **ret_payload)
+{
+	const char *d1, *d2;
+	json_t *hdr = NULL, *payload = NULL;
+	pjwt_err r;
+
+	if (token == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	if ((d1 = memchr(token, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token))) ==
+	    NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
+		return PJWT_E_MALFORMED;
+	if ((ret_header != NULL && (r = pjwt_peek_segment(token,
+	    (size_t)(d1 - token), &hdr)) != PJWT_OK) ||
+	    (ret_payload != NULL && (r = pjwt_peek_segment(d1 + 1,
+	    (size_t)(d2 - d1 - 1), &payload)) != PJWT_OK))
+		goto out;
+	if (ret_header != NULL)
+		*ret_header = hdr;
+	if (ret_payload != NULL)
+		*ret_payload = payload;
+	hdr = payload = NULL;
+	r = PJWT_OK;
+ out:
+	pjwtp_json_wipe_decref(hdr);
+	pjwtp_json_wipe_decref(payload);
+	return r;
+}
+
+pjwt_err
+pjwt_jws_payload_object(const pjwt_jws *jws, json_t **ret_obj)
+{
+	const unsigned char *raw;
+	size_t rawlen = 0;
+	json_t *j = NULL;
+	pjwt_err r;
+
+	if (jws == NULL || ret_obj == NULL)
+		return PJWT_E_INVALID_ARGUMENT;
+	raw = pjwt_jws_payload(jws, &rawlen);
+	if ((r = pjwtp_json_parse((const char *)raw, rawlen, &j)) != PJWT_OK)
+		return r;
+	if (!json_is_object(j)) {
+		pjwtp_json_wipe_decref(j);
+		return PJWT_E_MALFORMED;
+	}
+	*ret_obj = j;
+	return PJWT_OK;
 }
 
 /*
@@ -644,10 +703,13 @@ info_fill_unverified(pjwt_info *info, const char *token, size_t len,
 		return;
 	if ((d1 = memchr(token, '.', len)) == NULL)
 		return;
-	hdr = segment_object(token, (size_t)(d1 - token));
+	/* Each segment on its own (not pjwt_peek): a header is still worth
+	 * logging when the rest of the token is not a JWS. */
+	(void)pjwt_peek_segment(token, (size_t)(d1 - token), &hdr);
 	d2 = memchr(d1 + 1, '.', len - (size_t)(d1 - token) - 1);
 	if (d2 != NULL)
-		payload = segment_object(d1 + 1, (size_t)(d2 - d1 - 1));
+		(void)pjwt_peek_segment(d1 + 1, (size_t)(d2 - d1 - 1),
+		    &payload);
 	info_fill(info, hdr, payload, p != NULL ? p->user_claim : "sub");
 	pjwtp_json_wipe_decref(hdr);
 	pjwtp_json_wipe_decref(payload);
@@ -657,14 +719,12 @@ pjwt_err
 pjwt_verify_ex(const pjwt_keyset *ks, const char *token, size_t len,
     const pjwt_policy *p, pjwt_info *info, pjwt_claims **ret_claims)
 {
-	const unsigned char *raw;
 	const json_t *hdr = NULL;
 	const pjwt_key *key = NULL;
 	pjwt_jws *jws = NULL;
 	pjwt_claims *c = NULL;
 	json_t *payload = NULL;
 	const char *user = NULL;
-	size_t rawlen = 0;
 	pjwt_err r;
 
 	if (info != NULL)
@@ -679,14 +739,8 @@ pjwt_verify_ex(const pjwt_keyset *ks, const char *token, size_t len,
 		goto out;
 	hdr = pjwt_jws_header(jws);
 	key = pjwt_jws_key(jws);
-	raw = pjwt_jws_payload(jws, &rawlen);
-	if ((r = pjwtp_json_parse((const char *)raw, rawlen,
-	    &payload)) != PJWT_OK)
+	if ((r = pjwt_jws_payload_object(jws, &payload)) != PJWT_OK)
 		goto out;
-	if (!json_is_object(payload)) {
-		r = PJWT_E_MALFORMED;
-		goto out;
-	}
 	if ((r = check_typ(p, hdr)) != PJWT_OK ||
 	    (r = check_iss(p, payload)) != PJWT_OK ||
 	    (r = check_aud(p, payload)) != PJWT_OK ||

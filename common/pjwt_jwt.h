@@ -143,4 +143,36 @@ int pjwt_scope_has(const char *scopes, const char *one);
  */
 int pjwt_typ_equal(const char *a, const char *b);
 
+/*
+ * pjwt_peek: the header and payload of a compact JWS, decoded WITHOUT
+ * VERIFYING ANYTHING: no signature, no claim, no key is checked, so nothing
+ * read here may decide anything (display, logs, a client's own cache hint).
+ * token[0..len) must be exactly three dot-separated segments; the header
+ * and payload segments must be non-empty strict base64url (pjwt_b64url_decode)
+ * of a JSON object with unique members, nesting at most PJWT_MAX_JSON_DEPTH
+ * and no NUL byte (the parser pjwt_verify uses).  ret_header or ret_payload
+ * may be NULL: that segment is then not decoded.  On success each non-NULL
+ * ret_* is a new reference (json_decref it).  Errors: PJWT_E_MALFORMED,
+ * PJWT_E_NOMEM, PJWT_E_INVALID_ARGUMENT (token NULL); ret_* untouched.
+ */
+pjwt_err pjwt_peek(const char *token, size_t len, json_t **ret_header,
+    json_t **ret_payload);
+
+/*
+ * pjwt_peek_segment: one base64url segment b64[0..len) decoded as a JSON
+ * object by the same rules as pjwt_peek, UNVERIFIED.  *ret_obj: a new
+ * reference.  Errors: PJWT_E_MALFORMED (also for len 0), PJWT_E_NOMEM,
+ * PJWT_E_INVALID_ARGUMENT (a NULL argument).
+ */
+pjwt_err pjwt_peek_segment(const char *b64, size_t len, json_t **ret_obj);
+
+/*
+ * pjwt_jws_payload_object: the payload of a JWS that pjwt_jws_verify
+ * accepted, parsed as pjwt_verify parses it (a JSON object, unique members,
+ * nesting at most PJWT_MAX_JSON_DEPTH); no claim is checked.  *ret_obj: a
+ * new reference.  Errors: PJWT_E_MALFORMED, PJWT_E_NOMEM,
+ * PJWT_E_INVALID_ARGUMENT.
+ */
+pjwt_err pjwt_jws_payload_object(const pjwt_jws *jws, json_t **ret_obj);
+
 #endif /* PJWT_JWT_H */

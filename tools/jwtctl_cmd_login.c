@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pjwt_b64.h"
+#include "pjwt_jwt.h"
 #include "pjwt_mem.h"
 #include "jwtctl_client.h"
 
@@ -253,23 +253,15 @@ token_ok(const char *t, size_t max)
 	return 1;
 }
 
-/* The exp claim of a compact JWT, decoded without verifying anything. */
+/* The exp claim of a compact JWT, UNVERIFIED (pjwt_peek): a cache hint only. */
 static int
 jwt_exp(const char *tok, int64_t *ret)
 {
-	const char *p = strchr(tok, '.'), *q;
-	unsigned char *raw = NULL;
-	size_t len = 0;
-	json_t *j, *e;
+	json_t *j = NULL, *e;
 	int rc = -1;
 
-	if (p == NULL || (q = strchr(p + 1, '.')) == NULL)
+	if (pjwt_peek(tok, strlen(tok), NULL, &j) != PJWT_OK)
 		return -1;
-	if (pjwt_b64url_decode(p + 1, (size_t)(q - p - 1), &raw, &len) !=
-	    PJWT_OK)
-		return -1;
-	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
-	pjwt_secret_free(raw, len + 1);
 	e = json_object_get(j, "exp");
 	if (json_is_integer(e)) {
 		*ret = json_integer_value(e);

@@ -172,8 +172,9 @@ verify_token(const char *tok, size_t len)
 	pjwt_jws *jws = NULL;
 	pjwt_claims *claims = NULL;
 	pjwt_info info;
+	json_t *peek_h = NULL, *peek_p = NULL;
 	int64_t v;
-	pjwt_err r;
+	pjwt_err r, pr;
 
 	(void)pjwt_jws_is_compact(tok, len, 0);
 	(void)pjwt_jws_is_compact(tok, len, FUZZ_MAX_LEN);
@@ -185,15 +186,30 @@ verify_token(const char *tok, size_t len)
 		check(jws != NULL, "jws set on success");
 		check_key_alg(pjwt_jws_header(jws), pjwt_jws_key(jws));
 		(void)pjwt_jws_payload(jws, &plen);
+		if (pjwt_jws_payload_object(jws, &peek_p) == PJWT_OK)
+			check(json_is_object(peek_p), "payload object");
+		json_decref(peek_p);
+		peek_p = NULL;
 		jws = pjwt_jws_free(jws);
 	}
 	(void)pjwt_strerror(r);
+
+	/* The UNVERIFIED peek: objects on success, nothing set on failure. */
+	pr = pjwt_peek(tok, len, &peek_h, &peek_p);
+	if (pr == PJWT_OK)
+		check(json_is_object(peek_h) && json_is_object(peek_p),
+		    "peek gives two objects");
+	else
+		check(peek_h == NULL && peek_p == NULL, "peek sets nothing on error");
+	json_decref(peek_h);
+	json_decref(peek_p);
 
 	memset(&info, 0xa5, sizeof(info));
 	r = pjwt_verify_ex(ks, tok, len, pol_strict, &info, &claims);
 	check_info(&info);
 	if (r == PJWT_OK) {
 		check(claims != NULL, "claims set on success");
+		check(pr == PJWT_OK, "a verified token can be peeked at");
 		check(pjwt_claims_user(claims) != NULL &&
 		    strcmp(pjwt_claims_user(claims), "alice") == 0, "user is alice");
 		check(pjwt_claims_get_int(claims, "exp", &v) == PJWT_OK, "exp int");

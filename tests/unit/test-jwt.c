@@ -1398,6 +1398,231 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* ---- pjwt_peek: the one UNVERIFIED decoder ----------------------------- */
+
+/* pjwt_peek of a token built from the segments h64 "." p64 ".sig". */
+static pjwt_err
+peek_segs(const char *h64, const char *p64)
+{
+	char *t = tu_fmt("%s.%s.c2ln", h64, p64);
+	json_t *h = NULL, *pl = NULL;
+	pjwt_err r;
+
+	r = pjwt_peek(t, strlen(t), &h, &pl);
+	if (r == PJWT_OK) {
+		assert_true(json_is_object(h));
+		assert_true(json_is_object(pl));
+	} else {
+		assert_null(h);
+		assert_null(pl);
+	}
+	json_decref(h);
+	json_decref(pl);
+	free(t);
+	return r;
+}
+
+/* pjwt_peek of a token whose payload JSON text is body. */
+static pjwt_err
+peek_body(const char *body)
+{
+	char *h64 = tu_b64s("{\"alg\":\"EdDSA\"}"), *p64 = tu_b64s(body);
+	pjwt_err r = peek_segs(h64, p64);
+
+	free(h64);
+	free(p64);
+	return r;
+}
+
+static void
+test_peek(void **state)
+{
+	char *body = payload(""), *t = token_typ("at+jwt", body), *b;
+	json_t *h = NULL, *pl = NULL;
+	(void)state;
+
+	/* Good: header and payload, nothing verified (a bad signature and an
+	 * expired token are shown all the same). */
+	assert_pjwt(pjwt_peek(t, strlen(t), &h, &pl), PJWT_OK);
+	assert_string_equal(json_string_value(json_object_get(h, "typ")),
+	    "at+jwt");
+	assert_string_equal(json_string_value(json_object_get(pl, "sub")),
+	    "alice");
+	json_decref(h);
+	json_decref(pl);
+	h = pl = NULL;
+	/* NULL outputs: only the asked segment is decoded. */
+	assert_pjwt(pjwt_peek(t, strlen(t), NULL, &pl), PJWT_OK);
+	assert_non_null(pl);
+	json_decref(pl);
+	pl = NULL;
+	assert_pjwt(pjwt_peek(t, strlen(t), &h, NULL), PJWT_OK);
+	assert_non_null(h);
+	json_decref(h);
+	h = NULL;
+	assert_pjwt(peek_segs("e30", "e30"), PJWT_OK);   /* {} {} */
+	/* The length bounds the token: a prefix is not three segments. */
+	assert_pjwt(pjwt_peek(t, (size_t)(strrchr(t, '.') - t), &h, &pl),
+	    PJWT_E_MALFORMED);
+	assert_pjwt(pjwt_peek(NULL, 0, &h, &pl), PJWT_E_INVALID_ARGUMENT);
+	assert_pjwt(pjwt_peek("", 0, &h, &pl), PJWT_E_MALFORMED);
+	assert_null(h);
+	assert_null(pl);
+	free(t);
+
+	/* Structure: exactly three segments, header and payload non-empty. */
+	assert_pjwt(pjwt_peek("e30.e30", 7, &h, &pl), PJWT_E_MALFORMED);
+	assert_pjwt(pjwt_peek("e30.e30.x.y", 11, &h, &pl), PJWT_E_MALFORMED);
+	assert_pjwt(pjwt_peek("e30.e30.x.y.z", 13, &h, &pl),
+	    PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("", "e30"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e30", ""), PJWT_E_MALFORMED);
+	/* Strict base64url: no padding, no standard alphabet, no
+	 * non-canonical trailing bits, no whitespace. */
+	assert_pjwt(peek_segs("e30=", "e30"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e30", "e30="), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e31", "e30"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e30", "e3 0"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e30", "e+0"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_segs("e30", "e"), PJWT_E_MALFORMED);
+
+	/* Bad JSON, and JSON that is not an object. */
+	assert_pjwt(peek_body("{"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("{}x"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("{\"a\":1,}"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("not json"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("[1,2]"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("\"x\""), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("null"), PJWT_E_MALFORMED);
+	/* Duplicates, at the top and nested. */
+	assert_pjwt(peek_body("{\"exp\":1,\"exp\":2}"), PJWT_E_MALFORMED);
+	assert_pjwt(peek_body("{\"x\":{\"a\":1,\"a\":1}}"), PJWT_E_MALFORMED);
+	/* A NUL byte inside the text. */
+	{
+		static const char nul[] = "{\"a\":\"b\"}\0";
+		char *p64 = tu_b64(nul, sizeof(nul) - 1);
+
+		assert_pjwt(peek_segs("e30", p64), PJWT_E_MALFORMED);
+		free(p64);
+	}
+	/* Depth: PJWT_MAX_JSON_DEPTH is fine, one more is not, in the
+	 * header as in the payload. */
+	b = tu_nested(PJWT_MAX_JSON_DEPTH, "");
+	assert_pjwt(peek_body(b), PJWT_OK);
+	free(b);
+	b = tu_nested(PJWT_MAX_JSON_DEPTH + 1, "");
+	assert_pjwt(peek_body(b), PJWT_E_MALFORMED);
+	{
+		char *h64 = tu_b64s(b);
+
+		assert_pjwt(peek_segs(h64, "e30"), PJWT_E_MALFORMED);
+		free(h64);
+	}
+	free(b);
+
+	/* pjwt_peek_segment: the same rules for one segment. */
+	assert_pjwt(pjwt_peek_segment("e30", 3, &h), PJWT_OK);
+	assert_true(json_is_object(h));
+	json_decref(h);
+	h = NULL;
+	assert_pjwt(pjwt_peek_segment("e30", 0, &h), PJWT_E_MALFORMED);
+	assert_pjwt(pjwt_peek_segment("WzFd", 4, &h), PJWT_E_MALFORMED);
+	assert_pjwt(pjwt_peek_segment(NULL, 3, &h), PJWT_E_INVALID_ARGUMENT);
+	assert_pjwt(pjwt_peek_segment("e30", 3, NULL),
+	    PJWT_E_INVALID_ARGUMENT);
+	assert_null(h);
+	free(body);
+}
+
+/* pjwt_jws_payload_object: a verified JWS's payload, pjwt_verify's parser. */
+static pjwt_err
+jws_payload(const char *body)
+{
+	char *t = token_typ("at+jwt", body);
+	pjwt_jws *j = NULL;
+	json_t *o = NULL;
+	pjwt_err r;
+
+	assert_pjwt(pjwt_jws_verify(ks, t, strlen(t), 0, 0, &j), PJWT_OK);
+	r = pjwt_jws_payload_object(j, &o);
+	if (r == PJWT_OK)
+		assert_true(json_is_object(o));
+	else
+		assert_null(o);
+	json_decref(o);
+	pjwt_jws_free(j);
+	free(t);
+	return r;
+}
+
+static void
+test_jws_payload_object(void **state)
+{
+	char *b;
+	json_t *o = NULL;
+	(void)state;
+
+	assert_pjwt(jws_payload("{\"sub\":\"alice\"}"), PJWT_OK);
+	assert_pjwt(jws_payload("{\"sub\":\"a\",\"sub\":\"b\"}"),
+	    PJWT_E_MALFORMED);
+	assert_pjwt(jws_payload("[1]"), PJWT_E_MALFORMED);
+	assert_pjwt(jws_payload("{"), PJWT_E_MALFORMED);
+	b = tu_nested(PJWT_MAX_JSON_DEPTH, "");
+	assert_pjwt(jws_payload(b), PJWT_OK);
+	free(b);
+	b = tu_nested(PJWT_MAX_JSON_DEPTH + 1, "");
+	assert_pjwt(jws_payload(b), PJWT_E_MALFORMED);
+	free(b);
+	assert_pjwt(pjwt_jws_payload_object(NULL, &o),
+	    PJWT_E_INVALID_ARGUMENT);
+	assert_null(o);
+}
+
+static void
+test_alloc_failure_peek(void **state)
+{
+	char *body = payload(""), *t = token_typ("at+jwt", body);
+	json_t *h, *pl;
+	pjwt_err r;
+	long n, total = 0;
+	int reached;
+	(void)state;
+
+	for (n = 1; n < 10000; n++) {
+		h = pl = NULL;
+		arm(n);
+		r = pjwt_peek(t, strlen(t), &h, &pl);
+		disarm();
+		reached = nallocs >= n;
+		if (!reached) {
+			assert_pjwt(r, PJWT_OK);
+		} else if (r != PJWT_E_NOMEM && !(failed_in == ALLOC_JANSSON &&
+		    r == PJWT_E_MALFORMED)) {
+			/* jansson reports its allocation failures as a parse
+			 * error; anything else is a bug. */
+			fail_msg("allocation %ld (allocator %d): got %s", n,
+			    failed_in, pjwt_strerror(r));
+		}
+		if (r == PJWT_OK) {
+			assert_non_null(h);
+			assert_non_null(pl);
+		} else {
+			assert_null(h);
+			assert_null(pl);
+		}
+		json_decref(h);
+		json_decref(pl);
+		if (!reached)
+			break;
+		total++;
+	}
+	assert_true(n < 10000);
+	/* The loop really injected failures. */
+	assert_true(total > 5);
+	free(t);
+	free(body);
+}
+
 int
 main(void)
 {
@@ -1422,6 +1647,9 @@ main(void)
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_alloc_failure_verify),
 		cmocka_unit_test(test_alloc_failure_sign),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_jws_payload_object),
+		cmocka_unit_test(test_alloc_failure_peek),
 	};
 
 	/* Process-global allocator hooks: the test binary only, before any
