@@ -371,7 +371,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	pjwt_claims *claims = NULL;
 	int retval = PAM_AUTH_ERR, prio = LOG_NOTICE, r, revoked = 0;
 	int jwt_shaped = 0, passed_on = 0;
-	int64_t exp = 0;
+	int64_t exp = 0, lw;
 	size_t len = 0, line = 0;
 	uid_t revoked_owner = (uid_t)-1;
 	pjwt_err e;
@@ -481,18 +481,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		retval = PAM_BUF_ERR;
 		goto out;
 	}
-	if ((e = pjwt_policy_set_issuer(pol, a.issuer)) != PJWT_OK ||
-	    (e = pjwt_policy_set_audience(pol, a.audience)) != PJWT_OK ||
-	    (e = pjwt_policy_set_leeway(pol, a.leeway)) != PJWT_OK ||
-	    (e = pjwt_policy_set_max_age(pol, a.max_age)) != PJWT_OK ||
-	    (e = pjwt_policy_set_typ(pol, a.typ)) != PJWT_OK ||
-	    (e = pjwt_policy_set_scopes(pol, a.scope)) != PJWT_OK ||
-	    (e = pjwt_policy_set_user_claim(pol, a.user_claim)) != PJWT_OK ||
+	if ((e = args_apply_policy(&a, pol, &why)) != PJWT_OK ||
 	    (e = pjwt_policy_set_user(pol, user)) != PJWT_OK ||
-	    (e = pjwt_policy_set_algorithms(pol, a.alg_mask)) != PJWT_OK ||
 	    (e = pjwt_policy_set_max_len(pol, PJM_MAX_TOKEN)) != PJWT_OK ||
-	    (e = pjwt_policy_set_allow_machine(pol, a.allow_machine)) !=
-	    PJWT_OK ||
 	    (e = pjwt_policy_set_now(pol, (int64_t)time(NULL))) != PJWT_OK) {
 		reason = pjwt_strerror(e);
 		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
@@ -564,8 +555,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			goto out;
 		}
 	}
-	if ((st = state_new(exp > INT64_MAX - a.leeway ? INT64_MAX :
-	    exp + a.leeway, jti, user, a.revoked, revoked_owner)) == NULL) {
+	lw = pjwt_policy_leeway(pol);
+	if ((st = state_new(exp > INT64_MAX - lw ? INT64_MAX : exp + lw, jti, user, a.revoked, revoked_owner)) == NULL) {
 		reason = pjwt_strerror(PJWT_E_NOMEM);
 		retval = PAM_BUF_ERR;
 		goto out;
