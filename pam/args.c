@@ -69,27 +69,14 @@ printable(const char *s, int spaces)
 	return 1;
 }
 
-int
-args_set(struct pjm_args *a, const char *key, const char *value,
-    const char **ret_why)
+/*
+ * check_value: how the value of arg_table[i] must look in a PAM argv word:
+ * none for a flag; else non-empty, bounded, printable (blanks only in text
+ * and paths), paths absolute.  0, or -1 with *ret_why.
+ */
+static int
+check_value(size_t i, const char *value, const char **ret_why)
 {
-	size_t i, n = sizeof(arg_table) / sizeof(arg_table[0]);
-	unsigned bit;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(arg_table[i].name, key) == 0)
-			break;
-	if (i == n) {
-		*ret_why = "unknown argument";
-		return -1;
-	}
-	bit = 1u << (unsigned)arg_table[i].id;
-	if ((a->seen & bit) != 0) {
-		*ret_why = "given more than once";
-		return -1;
-	}
-	a->seen |= bit;
-
 	if (arg_table[i].kind == ARG_FLAG) {
 		if (value != NULL) {
 			*ret_why = "takes no value";
@@ -114,6 +101,32 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+args_set(struct pjm_args *a, const char *key, const char *value,
+    const char **ret_why)
+{
+	size_t i, n = sizeof(arg_table) / sizeof(arg_table[0]);
+	unsigned bit;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg_table[i].name, key) == 0)
+			break;
+	if (i == n) {
+		*ret_why = "unknown argument";
+		return -1;
+	}
+	bit = 1u << (unsigned)arg_table[i].id;
+	if ((a->seen & bit) != 0) {
+		*ret_why = "given more than once";
+		return -1;
+	}
+	a->seen |= bit;
+
+	if (check_value(i, value, ret_why) != 0)
+		return -1;
 
 	if (arg_table[i].policy) {
 		/* Checked now (p NULL), applied at authentication. */

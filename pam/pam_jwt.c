@@ -764,19 +764,69 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
+/*
+ * acct_revoked: the account step's revoked-list check for the accepted
+ * token st: the account line's revoked= (owner root), else the auth line's
+ * (with its revoked_owner=).  PAM_SUCCESS when not listed; PAM_SERVICE_ERR
+ * (logged) for a bad revoked_owner=; PAM_PERM_DENIED with *reason, *prio
+ * and detail (" ..." or "") when refused.
+ */
+static int
+acct_revoked(pam_handle_t *pamh, const struct pjm_args *a,
+    const struct pjm_state *st, char *detail, size_t detail_size,
+    const char **reason, int *prio)
+{
+	const char *revoked_path;
+	char bad[PATH_MAX] = "";
+	uid_t revoked_owner;
+	size_t line = 0;
+	int revoked = 0;
+	pjwt_err e;
+
+	/* The owner allowed for a list goes with that list: a revoked= of
+	 * the account line does not inherit auth's revoked_owner=. */
+	revoked_path = a->revoked != NULL ? a->revoked : st->revoked;
+	revoked_owner = a->revoked != NULL ? (uid_t)-1 : st->revoked_owner;
+	if (a->revoked_owner != NULL &&
+	    pjm_user_uid(a->revoked_owner, &revoked_owner) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
+		    "'revoked_owner': no such user");
+		return PAM_SERVICE_ERR;
+	}
+	if (revoked_path != NULL) {
+		if (!pjm_jti_listable(st->jti)) {
+			*reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
+			snprintf(detail, detail_size, " claim=jti");
+			return PAM_PERM_DENIED;
+		}
+		e = pjm_revoked_check(revoked_path, revoked_owner, st->jti,
+		    &revoked, &line, bad, sizeof(bad));
+		if (e != PJWT_OK) {
+			detail[0] = ' ';
+			file_detail(detail + 1, detail_size - 1, bad, e,
+			    errno, line);
+			*reason = pjwt_strerror(e);
+			*prio = LOG_ERR;
+			return PAM_PERM_DENIED;
+		}
+		if (revoked) {
+			*reason = pjwt_strerror(PJWT_E_REVOKED);
+			return PAM_PERM_DENIED;
+		}
+	}
+	return PAM_SUCCESS;
+}
+
 PJM_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pjm_args a;
 	const struct pjm_state *st;
 	const void *data = NULL, *item = NULL;
-	const char *revoked_path, *reason;
-	uid_t revoked_owner;
-	char detail[PATH_MAX + 160] = "", bad[PATH_MAX] = "";
+	const char *reason;
+	char detail[PATH_MAX + 160] = "";
 	char user_s[65], jti_s[65];
-	int revoked = 0, retval = PAM_PERM_DENIED, prio = LOG_NOTICE;
-	size_t line = 0;
-	pjwt_err e;
+	int retval = PAM_PERM_DENIED, prio = LOG_NOTICE, r;
 
 	(void)flags;
 	if (parse_args(pamh, argc, argv, &a) != 0)
@@ -808,36 +858,11 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		retval = PAM_ACCT_EXPIRED;
 		goto out;
 	}
-	/* The owner allowed for a list goes with that list: a revoked= of
-	 * the account line does not inherit auth's revoked_owner=. */
-	revoked_path = a.revoked != NULL ? a.revoked : st->revoked;
-	revoked_owner = a.revoked != NULL ? (uid_t)-1 : st->revoked_owner;
-	if (a.revoked_owner != NULL &&
-	    pjm_user_uid(a.revoked_owner, &revoked_owner) != 0) {
-		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
-		    "'revoked_owner': no such user");
-		return PAM_SERVICE_ERR;
-	}
-	if (revoked_path != NULL) {
-		if (!pjm_jti_listable(st->jti)) {
-			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
-			snprintf(detail, sizeof(detail), " claim=jti");
-			goto out;
-		}
-		e = pjm_revoked_check(revoked_path, revoked_owner, st->jti,
-		    &revoked, &line, bad, sizeof(bad));
-		if (e != PJWT_OK) {
-			detail[0] = ' ';
-			file_detail(detail + 1, sizeof(detail) - 1, bad, e,
-			    errno, line);
-			reason = pjwt_strerror(e);
-			prio = LOG_ERR;
-			goto out;
-		}
-		if (revoked) {
-			reason = pjwt_strerror(PJWT_E_REVOKED);
-			goto out;
-		}
+	if ((r = acct_revoked(pamh, &a, st, detail, sizeof(detail), &reason,
+	    &prio)) != PAM_SUCCESS) {
+		if (r == PAM_SERVICE_ERR)
+			return r;
+		goto out;
 	}
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account: token for %s still valid",
