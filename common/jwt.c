@@ -5,7 +5,7 @@
  * is parsed (strict JSON object) and checked in the documented order.  Times
  * are int64 seconds; every comparison is written so that no signed overflow
  * can happen whatever exp/nbf/iat/max_age a token or policy holds (now is
- * > 0 and leeway in [0, 86400], so now - leeway never overflows; sums that
+ * > 0 and leeway in [0, PJWT_MAX_LEEWAY], so now - leeway never overflows; sums that
  * could are saturated).
  *
  * Type decisions (fail closed, one reason each):
@@ -27,6 +27,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,6 @@
 #include "pjwt_jwt.h"
 #include "pjwt_mem.h"
 #include "pjwtp.h"
-
-#define JWT_MAX_LEEWAY 86400
 
 struct pjwt_policy {
 	char *iss;
@@ -309,7 +308,7 @@ pjwt_policy_set_audience(pjwt_policy *p, const char *aud)
 pjwt_err
 pjwt_policy_set_leeway(pjwt_policy *p, int64_t seconds)
 {
-	if (p == NULL || seconds < 0 || seconds > JWT_MAX_LEEWAY)
+	if (p == NULL || seconds < 0 || seconds > PJWT_MAX_LEEWAY)
 		return PJWT_E_INVALID_ARGUMENT;
 	p->leeway = seconds;
 	return PJWT_OK;
@@ -394,6 +393,168 @@ pjwt_policy_set_now(pjwt_policy *p, int64_t now)
 		return PJWT_E_INVALID_ARGUMENT;
 	p->now = now;
 	return PJWT_OK;
+}
+
+int64_t
+pjwt_policy_leeway(const pjwt_policy *p)
+{
+	return p == NULL ? 0 : p->leeway;
+}
+
+/* ---- policy by name ---------------------------------------------------- */
+
+enum popt_kind { POPT_STRING, POPT_SECONDS, POPT_TYP, POPT_SCOPE, POPT_ALGS,
+	POPT_FLAG };
+
+static const struct popt {
+	const char *name;
+	enum popt_kind kind;
+	int64_t max;              /* POPT_SECONDS: upper bound */
+	const char *why;          /* the error text of a bad value */
+} popt_table[] = {
+	{ "issuer", POPT_STRING, 0, "needs a non-empty value" },
+	{ "audience", POPT_STRING, 0, "needs a non-empty value" },
+	{ "user_claim", POPT_STRING, 0, "needs a non-empty value" },
+	{ "user", POPT_STRING, 0, "needs a non-empty value" },
+	{ "leeway", POPT_SECONDS, PJWT_MAX_LEEWAY,
+	    "not a number of seconds in 0..86400" },
+	{ "max_age", POPT_SECONDS, PJWT_MAX_MAX_AGE,
+	    "not a number of seconds in 0..316224000" },
+	{ "typ", POPT_TYP, 0, "needs a media type or \"any\"" },
+	{ "scope", POPT_SCOPE, 0,
+	    "scopes are names separated by single spaces" },
+	{ "algorithms", POPT_ALGS, 0,
+	    "not a comma-separated list of JWS algorithm names" },
+	{ "allow_machine", POPT_FLAG, 0, "takes no value" },
+};
+
+/* The error texts above spell the bounds out. */
+_Static_assert(PJWT_MAX_LEEWAY == 86400, "update the leeway error text");
+_Static_assert(PJWT_MAX_MAX_AGE == 316224000, "update the max_age error text");
+
+static const struct popt *
+popt_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(popt_table) / sizeof(popt_table[0]); i++)
+		if (strcmp(popt_table[i].name, name) == 0)
+			return &popt_table[i];
+	return NULL;
+}
+
+int
+pjwt_policy_option_known(const char *name)
+{
+	return popt_find(name) != NULL;
+}
+
+/* A decimal without sign, blanks or leading zeros, in 0..max. */
+static int
+parse_seconds(const char *s, int64_t max, int64_t *ret)
+{
+	char *end = NULL;
+	long long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9' ||
+	    (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max)
+		return -1;
+	*ret = (int64_t)v;
+	return 0;
+}
+
+/* Names separated by single spaces: no empty name anywhere. */
+static int
+scope_list_ok(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	n = strlen(s);
+	return s[0] != ' ' && s[n - 1] != ' ' && strstr(s, "  ") == NULL;
+}
+
+pjwt_err
+pjwt_policy_set(pjwt_policy *p, const char *name, const char *value,
+    const char **ret_why)
+{
+	const struct popt *o = popt_find(name);
+	const char *why = NULL;
+	int64_t n = 0;
+	unsigned mask = 0;
+	pjwt_err r = PJWT_OK;
+
+	if (o == NULL) {
+		why = "unknown policy option";
+		goto bad;
+	}
+	if (o->kind == POPT_FLAG) {
+		if (value != NULL)
+			goto bad_value;
+	} else if (value == NULL || *value == '\0') {
+		why = "needs a value";
+		goto bad;
+	}
+	switch (o->kind) {
+	case POPT_SECONDS:
+		if (parse_seconds(value, o->max, &n) != 0)
+			goto bad_value;
+		break;
+	case POPT_SCOPE:
+		if (!scope_list_ok(value))
+			goto bad_value;
+		break;
+	case POPT_ALGS:
+		if ((r = pjwt_alg_list_parse(value, &mask)) != PJWT_OK) {
+			if (r == PJWT_E_NOMEM)
+				return r;
+			why = r == PJWT_E_ALG_NONE ?
+			    "\"none\" is never an allowed algorithm" : o->why;
+			goto bad;
+		}
+		break;
+	default:
+		break;
+	}
+	if (p == NULL)
+		return PJWT_OK;
+
+	if (strcmp(o->name, "issuer") == 0)
+		r = pjwt_policy_set_issuer(p, value);
+	else if (strcmp(o->name, "audience") == 0)
+		r = pjwt_policy_set_audience(p, value);
+	else if (strcmp(o->name, "user_claim") == 0)
+		r = pjwt_policy_set_user_claim(p, value);
+	else if (strcmp(o->name, "user") == 0)
+		r = pjwt_policy_set_user(p, value);
+	else if (strcmp(o->name, "leeway") == 0)
+		r = pjwt_policy_set_leeway(p, n);
+	else if (strcmp(o->name, "max_age") == 0)
+		r = pjwt_policy_set_max_age(p, n);
+	else if (strcmp(o->name, "typ") == 0)
+		r = pjwt_policy_set_typ(p, strcmp(value, "any") == 0 ? NULL :
+		    value);
+	else if (strcmp(o->name, "scope") == 0)
+		r = pjwt_policy_set_scopes(p, value);
+	else if (strcmp(o->name, "algorithms") == 0)
+		r = pjwt_policy_set_algorithms(p, mask);
+	else
+		r = pjwt_policy_set_allow_machine(p, 1);
+	if (r == PJWT_OK || r == PJWT_E_NOMEM)
+		return r;
+ bad_value:
+	why = o->why;
+ bad:
+	if (ret_why != NULL)
+		*ret_why = why;
+	return PJWT_E_INVALID_ARGUMENT;
 }
 
 /* ---- claims ------------------------------------------------------------ */

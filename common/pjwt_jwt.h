@@ -48,7 +48,7 @@ pjwt_policy *pjwt_policy_free(pjwt_policy *p);   /* NULL-safe; returns NULL */
 pjwt_err pjwt_policy_set_issuer(pjwt_policy *p, const char *iss);
 /* aud (a string, or an array of strings) must contain this exactly. */
 pjwt_err pjwt_policy_set_audience(pjwt_policy *p, const char *aud);
-/* Clock skew allowed for exp, nbf, iat: 0..86400 s. */
+/* Clock skew allowed for exp, nbf, iat: 0..PJWT_MAX_LEEWAY s. */
 pjwt_err pjwt_policy_set_leeway(pjwt_policy *p, int64_t seconds);
 /* iat required and now <= iat + max_age + leeway; 0 turns it off. */
 pjwt_err pjwt_policy_set_max_age(pjwt_policy *p, int64_t seconds);
@@ -76,6 +76,34 @@ pjwt_err pjwt_policy_set_now(pjwt_policy *p, int64_t now);
  * refused with PJWT_E_MACHINE_TOKEN unless allow is non-zero (default 0).
  */
 pjwt_err pjwt_policy_set_allow_machine(pjwt_policy *p, int allow);
+
+/* The bounds of the policy options, in one place for every front end. */
+#define PJWT_MAX_LEEWAY 86400                      /* seconds */
+#define PJWT_MAX_MAX_AGE (10LL * 366 * 86400)      /* seconds, ~10 years */
+
+/*
+ * pjwt_policy_set: set one policy option by name from text, the one parser
+ * pam_jwt's module arguments and jwtctl verify's flags share.  Names and
+ * values:
+ *   issuer, audience, user_claim, user   a non-empty string
+ *   leeway      decimal seconds 0..PJWT_MAX_LEEWAY
+ *   max_age     decimal seconds 0..PJWT_MAX_MAX_AGE (0 = off)
+ *               (numbers: digits only, no sign, blanks or leading zeros)
+ *   typ         a media type, or "any" (any typ or none)
+ *   scope       scope names separated by single spaces, all required
+ *   algorithms  a pjwt_alg_list_parse list ("none" is never allowed)
+ *   allow_machine  a flag: value must be NULL
+ * p may be NULL: the value is only checked.  On success PJWT_OK; an unknown
+ * name or a bad value is PJWT_E_INVALID_ARGUMENT with *ret_why (when
+ * ret_why is not NULL) set to a static English explanation and p
+ * unchanged; PJWT_E_NOMEM on allocation failure.
+ */
+pjwt_err pjwt_policy_set(pjwt_policy *p, const char *name, const char *value,
+    const char **ret_why);
+/* 1 when name is an option pjwt_policy_set knows, else 0 (NULL: 0). */
+int pjwt_policy_option_known(const char *name);
+/* The policy's leeway in seconds (0 for NULL). */
+int64_t pjwt_policy_leeway(const pjwt_policy *p);
 
 /*
  * What a front end may log about a token, verified or not: printable ASCII

@@ -9,6 +9,10 @@
 #include "pjwt_key.h"
 #include "args.h"
 
+/*
+ * How a value must look in a PAM argv word (a policy option's value is then
+ * parsed and bounded by pjwt_policy_set).
+ */
 enum arg_kind { ARG_FLAG, ARG_PATH, ARG_TEXT, ARG_WORD, ARG_NUM, ARG_SPECIAL };
 
 enum arg_id {
@@ -23,34 +27,32 @@ static const struct {
 	enum arg_id id;
 	enum arg_kind kind;
 	size_t max;              /* longest value accepted */
+	int policy;              /* a pjwt_policy_set option */
 } arg_table[] = {
-	{ "jwks", A_JWKS, ARG_PATH, PATH_MAX - 1 },
-	{ "key", A_KEY, ARG_PATH, PATH_MAX - 1 },
-	{ "issuer", A_ISSUER, ARG_WORD, 1024 },
-	{ "audience", A_AUDIENCE, ARG_WORD, 1024 },
-	{ "user_claim", A_USER_CLAIM, ARG_WORD, 64 },
-	{ "scope", A_SCOPE, ARG_TEXT, 1024 },
-	{ "leeway", A_LEEWAY, ARG_NUM, 16 },
-	{ "max_age", A_MAX_AGE, ARG_NUM, 16 },
-	{ "typ", A_TYP, ARG_WORD, 64 },
-	{ "algorithms", A_ALGORITHMS, ARG_SPECIAL, 256 },
-	{ "revoked", A_REVOKED, ARG_PATH, PATH_MAX - 1 },
-	{ "revoked_owner", A_REVOKED_OWNER, ARG_WORD, 64 },
-	{ "use_first_pass", A_USE_FIRST_PASS, ARG_FLAG, 0 },
-	{ "try_first_pass", A_TRY_FIRST_PASS, ARG_FLAG, 0 },
-	{ "prompt", A_PROMPT, ARG_TEXT, PJM_MAX_PROMPT },
-	{ "export_claims", A_EXPORT_CLAIMS, ARG_FLAG, 0 },
-	{ "debug", A_DEBUG, ARG_FLAG, 0 },
-	{ "allow_machine", A_ALLOW_MACHINE, ARG_FLAG, 0 },
+	{ "jwks", A_JWKS, ARG_PATH, PATH_MAX - 1, 0 },
+	{ "key", A_KEY, ARG_PATH, PATH_MAX - 1, 0 },
+	{ "issuer", A_ISSUER, ARG_WORD, 1024, 1 },
+	{ "audience", A_AUDIENCE, ARG_WORD, 1024, 1 },
+	{ "user_claim", A_USER_CLAIM, ARG_WORD, 64, 1 },
+	{ "scope", A_SCOPE, ARG_TEXT, 1024, 1 },
+	{ "leeway", A_LEEWAY, ARG_NUM, 16, 1 },
+	{ "max_age", A_MAX_AGE, ARG_NUM, 16, 1 },
+	{ "typ", A_TYP, ARG_WORD, 64, 1 },
+	{ "algorithms", A_ALGORITHMS, ARG_SPECIAL, 256, 1 },
+	{ "revoked", A_REVOKED, ARG_PATH, PATH_MAX - 1, 0 },
+	{ "revoked_owner", A_REVOKED_OWNER, ARG_WORD, 64, 0 },
+	{ "use_first_pass", A_USE_FIRST_PASS, ARG_FLAG, 0, 0 },
+	{ "try_first_pass", A_TRY_FIRST_PASS, ARG_FLAG, 0, 0 },
+	{ "prompt", A_PROMPT, ARG_TEXT, PJM_MAX_PROMPT, 0 },
+	{ "export_claims", A_EXPORT_CLAIMS, ARG_FLAG, 0, 0 },
+	{ "debug", A_DEBUG, ARG_FLAG, 0, 0 },
+	{ "allow_machine", A_ALLOW_MACHINE, ARG_FLAG, 0, 1 },
 };
 
 void
 args_init(struct pjm_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->user_claim = "sub";
-	a->leeway = PJM_DEFAULT_LEEWAY;
-	a->typ = PJM_DEFAULT_TYP;
 	a->prompt = PJM_DEFAULT_PROMPT;
 }
 
@@ -67,45 +69,14 @@ printable(const char *s, int spaces)
 	return 1;
 }
 
-/* A non-negative decimal without sign, blanks or leading zeros. */
+/*
+ * check_value: how the value of arg_table[i] must look in a PAM argv word:
+ * none for a flag; else non-empty, bounded, printable (blanks only in text
+ * and paths), paths absolute.  0, or -1 with *ret_why.
+ */
 static int
-parse_num(const char *s, int64_t min, int64_t max, int64_t *ret)
+check_value(size_t i, const char *value, const char **ret_why)
 {
-	char *end;
-	long long v;
-
-	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*ret = (int64_t)v;
-	return 0;
-}
-
-int
-args_set(struct pjm_args *a, const char *key, const char *value,
-    const char **ret_why)
-{
-	size_t i, n = sizeof(arg_table) / sizeof(arg_table[0]);
-	unsigned bit;
-	pjwt_err e;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(arg_table[i].name, key) == 0)
-			break;
-	if (i == n) {
-		*ret_why = "unknown argument";
-		return -1;
-	}
-	bit = 1u << (unsigned)arg_table[i].id;
-	if ((a->seen & bit) != 0) {
-		*ret_why = "given more than once";
-		return -1;
-	}
-	a->seen |= bit;
-
 	if (arg_table[i].kind == ARG_FLAG) {
 		if (value != NULL) {
 			*ret_why = "takes no value";
@@ -130,6 +101,46 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+args_set(struct pjm_args *a, const char *key, const char *value,
+    const char **ret_why)
+{
+	size_t i, n = sizeof(arg_table) / sizeof(arg_table[0]);
+	unsigned bit;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg_table[i].name, key) == 0)
+			break;
+	if (i == n) {
+		*ret_why = "unknown argument";
+		return -1;
+	}
+	bit = 1u << (unsigned)arg_table[i].id;
+	if ((a->seen & bit) != 0) {
+		*ret_why = "given more than once";
+		return -1;
+	}
+	a->seen |= bit;
+
+	if (check_value(i, value, ret_why) != 0)
+		return -1;
+
+	if (arg_table[i].policy) {
+		/* Checked now (p NULL), applied at authentication. */
+		if (pjwt_policy_set(NULL, key, value, ret_why) != PJWT_OK)
+			return -1;
+		if (a->npolicy >= PJM_MAX_POLICY) {
+			*ret_why = "too many policy options";
+			return -1;
+		}
+		a->policy[a->npolicy].name = arg_table[i].name;
+		a->policy[a->npolicy].value = value;
+		a->npolicy++;
+		return 0;
+	}
 
 	switch (arg_table[i].id) {
 	case A_JWKS:
@@ -137,47 +148,6 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 		break;
 	case A_KEY:
 		a->key = value;
-		break;
-	case A_ISSUER:
-		a->issuer = value;
-		break;
-	case A_AUDIENCE:
-		a->audience = value;
-		break;
-	case A_USER_CLAIM:
-		a->user_claim = value;
-		break;
-	case A_SCOPE:
-		/* Leading/trailing blanks would make an empty scope name. */
-		if (value[0] == ' ' || value[strlen(value) - 1] == ' ' ||
-		    strstr(value, "  ") != NULL) {
-			*ret_why = "scopes are names separated by single spaces";
-			return -1;
-		}
-		a->scope = value;
-		break;
-	case A_LEEWAY:
-		if (parse_num(value, 0, PJM_MAX_LEEWAY, &a->leeway) != 0) {
-			*ret_why = "not a number of seconds in 0..86400";
-			return -1;
-		}
-		break;
-	case A_MAX_AGE:
-		if (parse_num(value, 0, PJM_MAX_MAX_AGE, &a->max_age) != 0) {
-			*ret_why = "not a number of seconds in 0..316224000";
-			return -1;
-		}
-		break;
-	case A_TYP:
-		a->typ = strcmp(value, "any") == 0 ? NULL : value;
-		break;
-	case A_ALGORITHMS:
-		if ((e = pjwt_alg_list_parse(value, &a->alg_mask)) != PJWT_OK) {
-			*ret_why = e == PJWT_E_ALG_NONE ?
-			    "\"none\" is never an allowed algorithm" :
-			    "not a comma-separated list of JWS algorithm names";
-			return -1;
-		}
 		break;
 	case A_REVOKED:
 		a->revoked = value;
@@ -205,8 +175,8 @@ args_set(struct pjm_args *a, const char *key, const char *value,
 	case A_DEBUG:
 		a->debug = 1;
 		break;
-	case A_ALLOW_MACHINE:
-		a->allow_machine = 1;
+	default:
+		/* The policy options returned above. */
 		break;
 	}
 	return 0;
@@ -227,6 +197,17 @@ args_split(const char *word, char *keybuf, size_t keybuf_len,
 	return 0;
 }
 
+static int
+has_policy(const struct pjm_args *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->npolicy; i++)
+		if (strcmp(a->policy[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 int
 args_check_auth(const struct pjm_args *a, const char **ret_why)
 {
@@ -238,11 +219,11 @@ args_check_auth(const struct pjm_args *a, const char **ret_why)
 		*ret_why = "jwks= or key= is required";
 		return -1;
 	}
-	if (a->issuer == NULL) {
+	if (!has_policy(a, "issuer")) {
 		*ret_why = "issuer= is required";
 		return -1;
 	}
-	if (a->audience == NULL) {
+	if (!has_policy(a, "audience")) {
 		*ret_why = "audience= is required";
 		return -1;
 	}
@@ -251,4 +232,18 @@ args_check_auth(const struct pjm_args *a, const char **ret_why)
 		return -1;
 	}
 	return 0;
+}
+
+pjwt_err
+args_apply_policy(const struct pjm_args *a, pjwt_policy *p,
+    const char **ret_why)
+{
+	size_t i;
+	pjwt_err e;
+
+	for (i = 0; i < a->npolicy; i++)
+		if ((e = pjwt_policy_set(p, a->policy[i].name,
+		    a->policy[i].value, ret_why)) != PJWT_OK)
+			return e;
+	return PJWT_OK;
 }

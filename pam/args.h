@@ -12,24 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pjwt_jwt.h"
+
 #define PJM_DEFAULT_PROMPT "Token: "
-#define PJM_DEFAULT_TYP "at+jwt"
-#define PJM_DEFAULT_LEEWAY 60
-#define PJM_MAX_LEEWAY 86400
-#define PJM_MAX_MAX_AGE (10LL * 366 * 86400)
 #define PJM_MAX_PROMPT 128
+#define PJM_MAX_POLICY 16          /* > the number of policy options */
 
 struct pjm_args {
 	const char *jwks;          /* jwks=PATH */
 	const char *key;           /* key=PATH */
-	const char *issuer;        /* issuer= (mandatory for auth) */
-	const char *audience;      /* audience= (mandatory for auth) */
-	const char *user_claim;    /* user_claim=, default "sub" */
-	const char *scope;         /* scope="a b", all required */
-	int64_t leeway;            /* leeway=, default 60 */
-	int64_t max_age;           /* max_age=, 0 = off */
-	const char *typ;           /* typ=, NULL after typ=any */
-	unsigned alg_mask;         /* algorithms=, 0 = all */
+	/*
+	 * The policy options (issuer=, audience=, user_claim=, scope=,
+	 * leeway=, max_age=, typ=, algorithms=, allow_machine), in the order
+	 * given, already checked by pjwt_policy_set; args_apply_policy hands
+	 * them to a pjwt_policy.  Their names, bounds and defaults are
+	 * common/'s (pjwt_jwt.h).
+	 */
+	struct pjm_policy_opt {
+		const char *name;
+		const char *value;         /* NULL for a flag */
+	} policy[PJM_MAX_POLICY];
+	size_t npolicy;
 	const char *revoked;       /* revoked=PATH */
 	const char *revoked_owner; /* revoked_owner=USER|UID: may own it too */
 	const char *prompt;        /* prompt=, default "Token: " */
@@ -37,7 +40,6 @@ struct pjm_args {
 	int try_first_pass;
 	int export_claims;
 	int debug;
-	int allow_machine;         /* allow_machine: client_credentials tokens */
 	unsigned seen;             /* bit per key, to refuse repeats */
 };
 
@@ -68,5 +70,13 @@ int args_split(const char *word, char *keybuf, size_t keybuf_len,
  * *ret_why.
  */
 int args_check_auth(const struct pjm_args *a, const char **ret_why);
+
+/*
+ * args_apply_policy: set the policy options given on p, through
+ * pjwt_policy_set.  PJWT_OK, PJWT_E_NOMEM, or PJWT_E_INVALID_ARGUMENT with
+ * *ret_why.
+ */
+pjwt_err args_apply_policy(const struct pjm_args *a, pjwt_policy *p,
+    const char **ret_why);
 
 #endif /* PJM_ARGS_H */

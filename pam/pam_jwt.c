@@ -87,6 +87,13 @@ struct attempt {
 	char detail[PATH_MAX + 96];
 	pjwt_info info;
 	size_t len;
+	/* the outcome, filled as the attempt goes */
+	int retval;              /* PAM code; PAM_AUTH_ERR until decided */
+	int prio;                /* of the log line; LOG_NOTICE unless said */
+	const char *reason;      /* stable reason name */
+	const char *cause;       /* the reason under "truncated", or NULL */
+	int jwt_shaped;          /* a JWT (or one cut short) was given */
+	int passed_on;           /* not a JWT: left to the next module */
 };
 
 static void
@@ -148,6 +155,9 @@ attempt_init(pam_handle_t *pamh, struct attempt *at, const char *user)
 	(void)pam_get_item(pamh, PAM_RHOST, &item);
 	sanitize(at->rhost, sizeof(at->rhost), item);
 	sanitize(at->user, sizeof(at->user), user);
+	at->retval = PAM_AUTH_ERR;
+	at->prio = LOG_NOTICE;
+	at->reason = "internal";
 }
 
 /*
@@ -357,25 +367,340 @@ conv_failure(int r)
 	}
 }
 
+/* Where a pjwt_err came from: that decides what PAM hears. */
+enum err_src {
+	SRC_TOKEN,       /* the token (or our own bookkeeping of it) */
+	SRC_FILE,        /* a file we trust: keys, revoked list */
+	SRC_CONFIG,      /* the module's configuration */
+};
+
+/*
+ * attempt_fail: the one map from a pjwt_err to the PAM code, log priority
+ * and reason of the attempt.  Out of memory is PAM_BUF_ERR wherever it
+ * happens; otherwise a token's fault is PAM_AUTH_ERR (LOG_NOTICE), an
+ * unusable trusted file PAM_AUTHINFO_UNAVAIL and a configuration PAM_SERVICE_ERR
+ * (both LOG_ERR: the administrator's to fix).
+ */
+static void
+attempt_fail(struct attempt *at, enum err_src src, pjwt_err e)
+{
+	at->reason = pjwt_strerror(e);
+	switch (src) {
+	case SRC_TOKEN:
+		at->retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_AUTH_ERR;
+		break;
+	case SRC_FILE:
+		at->retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR :
+		    PAM_AUTHINFO_UNAVAIL;
+		at->prio = LOG_ERR;
+		break;
+	case SRC_CONFIG:
+		at->retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
+		at->prio = LOG_ERR;
+		break;
+	}
+}
+
+/*
+ * read_token: the token of this attempt, from PAM_AUTHTOK
+ * (use_first_pass, try_first_pass) or a prompt (*answer, the caller's to
+ * free).  0 with *ret_tok a compact JWT of at most PJM_MAX_TOKEN bytes;
+ * -1 when the attempt ends here (at says why; a password is passed on).
+ */
+static int
+read_token(pam_handle_t *pamh, const struct pjm_args *a, struct attempt *at,
+    const char **ret_tok, char **answer)
+{
+	const char *tok = NULL;
+	size_t len;
+	int r;
+
+	if (a->use_first_pass || a->try_first_pass) {
+		const void *item = NULL;
+
+		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
+		    item != NULL && *(const char *)item != '\0')
+			tok = item;
+		if (tok == NULL && a->use_first_pass) {
+			at->reason = "no_token";
+			return -1;
+		}
+		/* try_first_pass: a password for another module is not ours
+		 * to try; ask for a token instead. */
+		if (tok != NULL && a->try_first_pass &&
+		    !pjwt_jws_is_compact(tok, strnlen(tok, PJM_MAX_TOKEN + 1),
+		    PJM_MAX_TOKEN))
+			tok = NULL;
+	}
+	if (tok == NULL) {
+		/* pam_prompt, not pam_get_authtok: a token must not become
+		 * PAM_AUTHTOK, where every later module would see it. */
+		r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, answer, "%s",
+		    a->prompt);
+		if (r != PAM_SUCCESS) {
+			at->reason = "conversation_failed";
+			at->retval = conv_failure(r);
+			return -1;
+		}
+		if (*answer == NULL || **answer == '\0') {
+			at->reason = "no_token";
+			return -1;
+		}
+		tok = *answer;
+	}
+	len = at->len = strnlen(tok, PJM_MAX_TOKEN + 1);
+	if (len > PJM_MAX_TOKEN) {
+		at->reason = pjwt_strerror(PJWT_E_TOO_LARGE);
+		return -1;
+	}
+	if (!pjwt_jws_is_compact(tok, len, PJM_MAX_TOKEN)) {
+		if (is_transport_limit(len) && looks_like_cut_jwt(tok, len)) {
+			at->reason = pjwt_strerror(PJWT_E_TRUNCATED);
+			at->cause = pjwt_strerror(PJWT_E_NOT_JWT);
+			at->jwt_shaped = 1;
+			return -1;
+		}
+		/* A password (or sshd's junk password for an unknown user):
+		 * not ours.  PAM_AUTH_ERR (never PAM_IGNORE: under a required
+		 * pam_jwt that could turn into success); when we asked for
+		 * it, hand it to the next module (pam_unix try_first_pass)
+		 * as PAM_AUTHTOK.  Not a refusal: a debug line at most. */
+		at->reason = pjwt_strerror(PJWT_E_NOT_JWT);
+		at->passed_on = 1;
+		if (*answer != NULL &&
+		    (r = pam_set_item(pamh, PAM_AUTHTOK, *answer)) !=
+		    PAM_SUCCESS)
+			at->retval = r == PAM_BUF_ERR ? PAM_BUF_ERR :
+			    PAM_AUTH_ERR;
+		return -1;
+	}
+	at->jwt_shaped = 1;
+	*ret_tok = tok;
+	return 0;
+}
+
+/*
+ * check_policy: the verification policy of this module line for user, at
+ * the current time.  *ret_pol on success (the caller frees it).
+ */
+static pjwt_err
+check_policy(const struct pjm_args *a, const char *user,
+    pjwt_policy **ret_pol)
+{
+	pjwt_policy *pol;
+	const char *why = NULL;
+	pjwt_err e;
+
+	if ((pol = pjwt_policy_new()) == NULL)
+		return PJWT_E_NOMEM;
+	if ((e = args_apply_policy(a, pol, &why)) != PJWT_OK ||
+	    (e = pjwt_policy_set_user(pol, user)) != PJWT_OK ||
+	    (e = pjwt_policy_set_max_len(pol, PJM_MAX_TOKEN)) != PJWT_OK ||
+	    (e = pjwt_policy_set_now(pol, (int64_t)time(NULL))) != PJWT_OK) {
+		pjwt_policy_free(pol);
+		return e;
+	}
+	*ret_pol = pol;
+	return PJWT_OK;
+}
+
+/*
+ * check_revoked: with revoked=, the token's jti must be listable and not in
+ * the list.  0 when it passes; -1 with at filled.
+ */
+static int
+check_revoked(const struct pjm_args *a, struct attempt *at, const char *jti,
+    uid_t revoked_owner)
+{
+	char bad[PATH_MAX] = "";
+	size_t line = 0;
+	int revoked = 0;
+	pjwt_err e;
+
+	if (a->revoked == NULL)
+		return 0;
+	if (!pjwt_revoked_jti_listable(jti)) {
+		/* A token that cannot be listed cannot be revoked. */
+		at->reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
+		snprintf(at->detail, sizeof(at->detail),
+		    "claim=jti (required by revoked=)");
+		return -1;
+	}
+	e = pjm_revoked_check(a->revoked, revoked_owner, jti, &revoked,
+	    &line, bad, sizeof(bad));
+	if (e != PJWT_OK) {
+		file_detail(at->detail, sizeof(at->detail), bad, e, errno,
+		    line);
+		attempt_fail(at, SRC_FILE, e);
+		return -1;
+	}
+	if (revoked) {
+		at->reason = pjwt_strerror(PJWT_E_REVOKED);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * check_token: signature and claims of tok against this line's keys and
+ * policy for user, then the revoked list.  0 with *ret_claims (the caller
+ * frees them) and *ret_deadline (exp + leeway); -1 with at filled.
+ */
+static int
+check_token(pam_handle_t *pamh, const struct pjm_args *a, struct attempt *at,
+    const char *user, const char *tok, uid_t revoked_owner,
+    pjwt_claims **ret_claims, int64_t *ret_deadline)
+{
+	char bad[PATH_MAX] = "";
+	pjwt_keyset *ks = NULL;
+	pjwt_policy *pol = NULL;
+	pjwt_claims *claims = NULL;
+	const char *cu;
+	int64_t exp = 0, lw;
+	int ret = -1;
+	pjwt_err e;
+
+	if ((e = pjm_load_keyset(a->jwks, a->key, &ks, bad,
+	    sizeof(bad))) != PJWT_OK) {
+		file_detail(at->detail, sizeof(at->detail), bad, e, errno, 0);
+		attempt_fail(at, SRC_FILE, e);
+		goto out;
+	}
+	if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%zu key(s) from %s",
+		    pjwt_keyset_count(ks), a->jwks != NULL ? a->jwks : a->key);
+	if ((e = check_policy(a, user, &pol)) != PJWT_OK) {
+		attempt_fail(at, SRC_CONFIG, e);
+		goto out;
+	}
+	e = pjwt_verify_ex(ks, tok, at->len, pol, &at->info, &claims);
+	if (e != PJWT_OK) {
+		attempt_fail(at, SRC_TOKEN, e);
+		if (is_transport_limit(at->len)) {
+			at->cause = at->reason;
+			at->reason = pjwt_strerror(PJWT_E_TRUNCATED);
+		}
+		goto out;
+	}
+	/* pjwt_verify compared the user claim already; a second, local
+	 * comparison costs nothing and guards the one thing that matters. */
+	cu = pjwt_claims_user(claims);
+	if (cu == NULL || strcmp(cu, user) != 0) {
+		attempt_fail(at, SRC_TOKEN, PJWT_E_USER_MISMATCH);
+		goto out;
+	}
+	if ((e = pjwt_claims_get_int(claims, "exp", &exp)) != PJWT_OK) {
+		attempt_fail(at, SRC_TOKEN, e);
+		goto out;
+	}
+	if (check_revoked(a, at, pjwt_claims_get_string(claims, "jti"),
+	    revoked_owner) != 0)
+		goto out;
+	lw = pjwt_policy_leeway(pol);
+	*ret_deadline = exp > INT64_MAX - lw ? INT64_MAX : exp + lw;
+	*ret_claims = claims;
+	claims = NULL;
+	ret = 0;
+ out:
+	pjwt_claims_free(claims);
+	pjwt_policy_free(pol);
+	pjwt_keyset_free(ks);
+	return ret;
+}
+
+/*
+ * keep_token: export the claims (export_claims) and keep what
+ * pam_sm_acct_mgmt needs on the handle.  0, or -1 with at filled.
+ */
+static int
+keep_token(pam_handle_t *pamh, const struct pjm_args *a, struct attempt *at,
+    const pjwt_claims *claims, int64_t deadline, const char *user,
+    uid_t revoked_owner)
+{
+	struct pjm_state *st;
+	int64_t exp = 0;
+	int r;
+
+	(void)pjwt_claims_get_int(claims, "exp", &exp);  /* checked already */
+	if (a->export_claims) {
+		const char *claim = NULL;
+
+		if ((r = export_claims(pamh, claims, exp, &claim)) !=
+		    PAM_SUCCESS) {
+			if (claim != NULL) {
+				at->reason = pjwt_strerror(PJWT_E_MALFORMED);
+				snprintf(at->detail, sizeof(at->detail),
+				    "claim=%s (not exportable)", claim);
+			} else {
+				at->reason = "putenv_failed";
+				at->retval = r == PAM_BUF_ERR ? r :
+				    PAM_SYSTEM_ERR;
+			}
+			return -1;
+		}
+	}
+	if ((st = state_new(deadline, pjwt_claims_get_string(claims, "jti"),
+	    user, a->revoked, revoked_owner)) == NULL) {
+		attempt_fail(at, SRC_TOKEN, PJWT_E_NOMEM);
+		return -1;
+	}
+	if ((r = pam_set_data(pamh, PJM_DATA, st, state_cleanup)) !=
+	    PAM_SUCCESS) {
+		state_free(st);
+		at->reason = "set_data_failed";
+		at->retval = r == PAM_BUF_ERR ? r : PAM_SYSTEM_ERR;
+		return -1;
+	}
+	at->reason = "ok";
+	at->prio = LOG_INFO;
+	at->retval = PAM_SUCCESS;
+	return 0;
+}
+
+/*
+ * end_attempt: log the attempt's one line and, for a refused token, make
+ * sure it ends here (see refused_authtok).  Returns the PAM code.
+ */
+static int
+end_attempt(pam_handle_t *pamh, const struct pjm_args *a, struct attempt *at)
+{
+	int retval = at->retval, r;
+
+	/* Claims exported before a later step failed do not stay. */
+	if (retval != PAM_SUCCESS && a->export_claims)
+		unexport_claims(pamh);
+	if (at->passed_on && retval == PAM_AUTH_ERR) {
+		if (a->debug)
+			log_attempt(pamh, LOG_DEBUG, "passed on", at->reason,
+			    NULL, at);
+	} else {
+		log_attempt(pamh, at->prio, retval == PAM_SUCCESS ?
+		    "accepted" : "refused", at->reason, at->cause, at);
+	}
+	if (at->jwt_shaped && retval != PAM_SUCCESS) {
+		if ((r = pam_set_item(pamh, PAM_AUTHTOK, refused_authtok)) !=
+		    PAM_SUCCESS && retval != PAM_BUF_ERR)
+			retval = PAM_AUTH_ERR;
+	}
+	return retval;
+}
+
+/*
+ * Read the token, check it, keep it; every step fills the attempt's
+ * outcome, logged once by end_attempt.
+ */
 PJM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
 {
 	struct pjm_args a;
 	struct attempt at;
-	struct pjm_state *st = NULL;
-	const char *user = NULL, *tok = NULL, *reason = "internal";
-	const char *cause = NULL, *cu, *jti, *why;
-	char *answer = NULL, bad[PATH_MAX] = "";
-	pjwt_keyset *ks = NULL;
-	pjwt_policy *pol = NULL;
+	const char *user = NULL, *tok = NULL, *why;
+	char *answer = NULL;
 	pjwt_claims *claims = NULL;
-	int retval = PAM_AUTH_ERR, prio = LOG_NOTICE, r, revoked = 0;
-	int jwt_shaped = 0, passed_on = 0;
-	int64_t exp = 0;
-	size_t len = 0, line = 0;
+	int64_t deadline = 0;
 	uid_t revoked_owner = (uid_t)-1;
-	pjwt_err e;
+	int r, retval;
 
 	(void)flags;
 	/* An earlier accepted attempt on this handle no longer counts, nor
@@ -399,211 +724,22 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	r = pam_get_user(pamh, &user, NULL);
 	if (r != PAM_SUCCESS || user == NULL || *user == '\0') {
 		attempt_init(pamh, &at, NULL);
-		reason = "no_user";
-		retval = r != PAM_SUCCESS ? conv_failure(r) : PAM_USER_UNKNOWN;
-		goto out;
-	}
-	attempt_init(pamh, &at, user);
-
-	/* Token intake. */
-	if (a.use_first_pass || a.try_first_pass) {
-		const void *item = NULL;
-
-		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
-		    item != NULL && *(const char *)item != '\0')
-			tok = item;
-		if (tok == NULL && a.use_first_pass) {
-			reason = "no_token";
-			goto out;
-		}
-		/* try_first_pass: a password for another module is not ours
-		 * to try; ask for a token instead. */
-		if (tok != NULL && a.try_first_pass &&
-		    !pjwt_jws_is_compact(tok, strnlen(tok, PJM_MAX_TOKEN + 1),
-		    PJM_MAX_TOKEN))
-			tok = NULL;
-	}
-	if (tok == NULL) {
-		/* pam_prompt, not pam_get_authtok: a token must not become
-		 * PAM_AUTHTOK, where every later module would see it. */
-		r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s",
-		    a.prompt);
-		if (r != PAM_SUCCESS) {
-			reason = "conversation_failed";
-			retval = conv_failure(r);
-			goto out;
-		}
-		if (answer == NULL || *answer == '\0') {
-			reason = "no_token";
-			goto out;
-		}
-		tok = answer;
-	}
-	len = at.len = strnlen(tok, PJM_MAX_TOKEN + 1);
-	if (len > PJM_MAX_TOKEN) {
-		reason = pjwt_strerror(PJWT_E_TOO_LARGE);
-		goto out;
-	}
-	if (!pjwt_jws_is_compact(tok, len, PJM_MAX_TOKEN)) {
-		if (is_transport_limit(len) && looks_like_cut_jwt(tok, len)) {
-			reason = pjwt_strerror(PJWT_E_TRUNCATED);
-			cause = pjwt_strerror(PJWT_E_NOT_JWT);
-			jwt_shaped = 1;
-			goto out;
-		}
-		/* A password (or sshd's junk password for an unknown user):
-		 * not ours.  PAM_AUTH_ERR (never PAM_IGNORE: under a required
-		 * pam_jwt that could turn into success); when we asked for
-		 * it, hand it to the next module (pam_unix try_first_pass)
-		 * as PAM_AUTHTOK.  Not a refusal: a debug line at most. */
-		reason = pjwt_strerror(PJWT_E_NOT_JWT);
-		passed_on = 1;
-		if (answer != NULL &&
-		    (r = pam_set_item(pamh, PAM_AUTHTOK, answer)) != PAM_SUCCESS)
-			retval = r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_AUTH_ERR;
-		goto out;
-	}
-	jwt_shaped = 1;
-
-	if ((e = pjm_load_keyset(a.jwks, a.key, &ks, bad,
-	    sizeof(bad))) != PJWT_OK) {
-		file_detail(at.detail, sizeof(at.detail), bad, e, errno, 0);
-		reason = pjwt_strerror(e);
-		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
-		prio = LOG_ERR;
-		goto out;
-	}
-	if (a.debug)
-		pam_syslog(pamh, LOG_DEBUG, "%zu key(s) from %s",
-		    pjwt_keyset_count(ks), a.jwks != NULL ? a.jwks : a.key);
-
-	if ((pol = pjwt_policy_new()) == NULL) {
-		reason = pjwt_strerror(PJWT_E_NOMEM);
-		retval = PAM_BUF_ERR;
-		goto out;
-	}
-	if ((e = pjwt_policy_set_issuer(pol, a.issuer)) != PJWT_OK ||
-	    (e = pjwt_policy_set_audience(pol, a.audience)) != PJWT_OK ||
-	    (e = pjwt_policy_set_leeway(pol, a.leeway)) != PJWT_OK ||
-	    (e = pjwt_policy_set_max_age(pol, a.max_age)) != PJWT_OK ||
-	    (e = pjwt_policy_set_typ(pol, a.typ)) != PJWT_OK ||
-	    (e = pjwt_policy_set_scopes(pol, a.scope)) != PJWT_OK ||
-	    (e = pjwt_policy_set_user_claim(pol, a.user_claim)) != PJWT_OK ||
-	    (e = pjwt_policy_set_user(pol, user)) != PJWT_OK ||
-	    (e = pjwt_policy_set_algorithms(pol, a.alg_mask)) != PJWT_OK ||
-	    (e = pjwt_policy_set_max_len(pol, PJM_MAX_TOKEN)) != PJWT_OK ||
-	    (e = pjwt_policy_set_allow_machine(pol, a.allow_machine)) !=
-	    PJWT_OK ||
-	    (e = pjwt_policy_set_now(pol, (int64_t)time(NULL))) != PJWT_OK) {
-		reason = pjwt_strerror(e);
-		retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
-		prio = LOG_ERR;
-		goto out;
-	}
-
-	e = pjwt_verify_ex(ks, tok, len, pol, &at.info, &claims);
-	if (e != PJWT_OK) {
-		reason = pjwt_strerror(e);
-		if (is_transport_limit(len)) {
-			cause = reason;
-			reason = pjwt_strerror(PJWT_E_TRUNCATED);
-		}
-		if (e == PJWT_E_NOMEM)
-			retval = PAM_BUF_ERR;
-		goto out;
-	}
-	/* pjwt_verify compared the user claim already; a second, local
-	 * comparison costs nothing and guards the one thing that matters. */
-	cu = pjwt_claims_user(claims);
-	if (cu == NULL || strcmp(cu, user) != 0) {
-		reason = pjwt_strerror(PJWT_E_USER_MISMATCH);
-		goto out;
-	}
-	if ((e = pjwt_claims_get_int(claims, "exp", &exp)) != PJWT_OK) {
-		reason = pjwt_strerror(e);
-		goto out;
-	}
-	jti = pjwt_claims_get_string(claims, "jti");
-	if (a.revoked != NULL) {
-		if (!pjwt_revoked_jti_listable(jti)) {
-			/* A token that cannot be listed cannot be revoked. */
-			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
-			snprintf(at.detail, sizeof(at.detail),
-			    "claim=jti (required by revoked=)");
-			goto out;
-		}
-		e = pjm_revoked_check(a.revoked, revoked_owner, jti, &revoked,
-		    &line, bad, sizeof(bad));
-		if (e != PJWT_OK) {
-			file_detail(at.detail, sizeof(at.detail), bad, e, errno,
-			    line);
-			reason = pjwt_strerror(e);
-			retval = e == PJWT_E_NOMEM ? PAM_BUF_ERR :
-			    PAM_AUTHINFO_UNAVAIL;
-			prio = LOG_ERR;
-			goto out;
-		}
-		if (revoked) {
-			reason = pjwt_strerror(PJWT_E_REVOKED);
-			goto out;
-		}
-	}
-
-	if (a.export_claims) {
-		const char *claim = NULL;
-
-		if ((r = export_claims(pamh, claims, exp, &claim)) !=
-		    PAM_SUCCESS) {
-			if (claim != NULL) {
-				reason = pjwt_strerror(PJWT_E_MALFORMED);
-				snprintf(at.detail, sizeof(at.detail),
-				    "claim=%s (not exportable)", claim);
-			} else {
-				reason = "putenv_failed";
-				retval = r == PAM_BUF_ERR ? r : PAM_SYSTEM_ERR;
-			}
-			goto out;
-		}
-	}
-	if ((st = state_new(exp > INT64_MAX - a.leeway ? INT64_MAX :
-	    exp + a.leeway, jti, user, a.revoked, revoked_owner)) == NULL) {
-		reason = pjwt_strerror(PJWT_E_NOMEM);
-		retval = PAM_BUF_ERR;
-		goto out;
-	}
-	if ((r = pam_set_data(pamh, PJM_DATA, st, state_cleanup)) !=
-	    PAM_SUCCESS) {
-		state_free(st);
-		reason = "set_data_failed";
-		retval = r == PAM_BUF_ERR ? r : PAM_SYSTEM_ERR;
-		goto out;
-	}
-	reason = "ok";
-	prio = LOG_INFO;
-	retval = PAM_SUCCESS;
- out:
-	/* Claims exported before a later step failed do not stay. */
-	if (retval != PAM_SUCCESS && a.export_claims)
-		unexport_claims(pamh);
-	if (passed_on && retval == PAM_AUTH_ERR) {
-		if (a.debug)
-			log_attempt(pamh, LOG_DEBUG, "passed on", reason, NULL,
-			    &at);
+		at.reason = "no_user";
+		at.retval = r != PAM_SUCCESS ? conv_failure(r) :
+		    PAM_USER_UNKNOWN;
 	} else {
-		log_attempt(pamh, prio, retval == PAM_SUCCESS ? "accepted" :
-		    "refused", reason, cause, &at);
+		attempt_init(pamh, &at, user);
+		if (read_token(pamh, &a, &at, &tok, &answer) == 0 &&
+		    check_token(pamh, &a, &at, user, tok, revoked_owner,
+		    &claims, &deadline) == 0)
+			(void)keep_token(pamh, &a, &at, claims, deadline,
+			    user, revoked_owner);
 	}
-	/* A refused token ends the attempt: see refused_authtok.  tok may
-	 * point at the old PAM_AUTHTOK, which this frees: not used after. */
-	if (jwt_shaped && retval != PAM_SUCCESS) {
-		tok = NULL;
-		if ((r = pam_set_item(pamh, PAM_AUTHTOK, refused_authtok)) !=
-		    PAM_SUCCESS && retval != PAM_BUF_ERR)
-			retval = PAM_AUTH_ERR;
-	}
+	/* tok may point at the old PAM_AUTHTOK, which end_attempt may
+	 * replace (and so free): not used after. */
+	tok = NULL;
+	retval = end_attempt(pamh, &a, &at);
 	pjwt_claims_free(claims);
-	pjwt_policy_free(pol);
-	pjwt_keyset_free(ks);
 	pjwt_str_free(answer);
 	explicit_bzero(&at, sizeof(at));
 	return retval;
@@ -629,19 +765,69 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
+/*
+ * acct_revoked: the account step's revoked-list check for the accepted
+ * token st: the account line's revoked= (owner root), else the auth line's
+ * (with its revoked_owner=).  PAM_SUCCESS when not listed; PAM_SERVICE_ERR
+ * (logged) for a bad revoked_owner=; PAM_PERM_DENIED with *reason, *prio
+ * and detail (" ..." or "") when refused.
+ */
+static int
+acct_revoked(pam_handle_t *pamh, const struct pjm_args *a,
+    const struct pjm_state *st, char *detail, size_t detail_size,
+    const char **reason, int *prio)
+{
+	const char *revoked_path;
+	char bad[PATH_MAX] = "";
+	uid_t revoked_owner;
+	size_t line = 0;
+	int revoked = 0;
+	pjwt_err e;
+
+	/* The owner allowed for a list goes with that list: a revoked= of
+	 * the account line does not inherit auth's revoked_owner=. */
+	revoked_path = a->revoked != NULL ? a->revoked : st->revoked;
+	revoked_owner = a->revoked != NULL ? (uid_t)-1 : st->revoked_owner;
+	if (a->revoked_owner != NULL &&
+	    pjm_user_uid(a->revoked_owner, &revoked_owner) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
+		    "'revoked_owner': no such user");
+		return PAM_SERVICE_ERR;
+	}
+	if (revoked_path != NULL) {
+		if (!pjwt_revoked_jti_listable(st->jti)) {
+			*reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
+			snprintf(detail, detail_size, " claim=jti");
+			return PAM_PERM_DENIED;
+		}
+		e = pjm_revoked_check(revoked_path, revoked_owner, st->jti,
+		    &revoked, &line, bad, sizeof(bad));
+		if (e != PJWT_OK) {
+			detail[0] = ' ';
+			file_detail(detail + 1, detail_size - 1, bad, e,
+			    errno, line);
+			*reason = pjwt_strerror(e);
+			*prio = LOG_ERR;
+			return PAM_PERM_DENIED;
+		}
+		if (revoked) {
+			*reason = pjwt_strerror(PJWT_E_REVOKED);
+			return PAM_PERM_DENIED;
+		}
+	}
+	return PAM_SUCCESS;
+}
+
 PJM_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pjm_args a;
 	const struct pjm_state *st;
 	const void *data = NULL, *item = NULL;
-	const char *revoked_path, *reason;
-	uid_t revoked_owner;
-	char detail[PATH_MAX + 160] = "", bad[PATH_MAX] = "";
+	const char *reason;
+	char detail[PATH_MAX + 160] = "";
 	char user_s[65], jti_s[65];
-	int revoked = 0, retval = PAM_PERM_DENIED, prio = LOG_NOTICE;
-	size_t line = 0;
-	pjwt_err e;
+	int retval = PAM_PERM_DENIED, prio = LOG_NOTICE, r;
 
 	(void)flags;
 	if (parse_args(pamh, argc, argv, &a) != 0)
@@ -673,36 +859,11 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		retval = PAM_ACCT_EXPIRED;
 		goto out;
 	}
-	/* The owner allowed for a list goes with that list: a revoked= of
-	 * the account line does not inherit auth's revoked_owner=. */
-	revoked_path = a.revoked != NULL ? a.revoked : st->revoked;
-	revoked_owner = a.revoked != NULL ? (uid_t)-1 : st->revoked_owner;
-	if (a.revoked_owner != NULL &&
-	    pjm_user_uid(a.revoked_owner, &revoked_owner) != 0) {
-		pam_syslog(pamh, LOG_ERR, "configuration error: argument "
-		    "'revoked_owner': no such user");
-		return PAM_SERVICE_ERR;
-	}
-	if (revoked_path != NULL) {
-		if (!pjwt_revoked_jti_listable(st->jti)) {
-			reason = pjwt_strerror(PJWT_E_MISSING_CLAIM);
-			snprintf(detail, sizeof(detail), " claim=jti");
-			goto out;
-		}
-		e = pjm_revoked_check(revoked_path, revoked_owner, st->jti,
-		    &revoked, &line, bad, sizeof(bad));
-		if (e != PJWT_OK) {
-			detail[0] = ' ';
-			file_detail(detail + 1, sizeof(detail) - 1, bad, e,
-			    errno, line);
-			reason = pjwt_strerror(e);
-			prio = LOG_ERR;
-			goto out;
-		}
-		if (revoked) {
-			reason = pjwt_strerror(PJWT_E_REVOKED);
-			goto out;
-		}
+	if ((r = acct_revoked(pamh, &a, st, detail, sizeof(detail), &reason,
+	    &prio)) != PAM_SUCCESS) {
+		if (r == PAM_SERVICE_ERR)
+			return r;
+		goto out;
 	}
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account: token for %s still valid",

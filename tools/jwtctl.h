@@ -16,7 +16,6 @@
 #define KEY_FILE_MAX ((size_t)1 << 20)      /* key and JWKS files: 1 MiB */
 #define TOKEN_INPUT_MAX ((size_t)64 << 10)  /* a token argument or stdin */
 #define TTL_MAX 315360000LL                 /* ten years */
-#define LEEWAY_MAX 86400LL
 #define JTI_BYTES 16
 
 /* What happened, as the front end sees it; exit_code() maps it. */

@@ -113,15 +113,68 @@ load_keyset(const char *cmd, const char *jwks, const char *keyfile,
 	return OUT_OK;
 }
 
-/* setting_error: a policy setter refused an option's value. */
-static enum outcome
-setting_error(const char *cmd, const char *opt, pjwt_err r)
+/*
+ * The flags of jwtctl verify that are policy options, and the name
+ * pjwt_policy_set (shared with pam_jwt's module arguments) knows them by:
+ * one parser, one set of bounds and error texts for both.
+ */
+static const struct {
+	int opt;                  /* getopt_long value */
+	const char *flag;         /* for messages */
+	const char *name;         /* pjwt_policy_set name */
+} policy_flags[] = {
+	{ 'i', "--iss", "issuer" },
+	{ 'a', "--aud", "audience" },
+	{ 's', "--sub", "user" },
+	{ 'S', "--scope", "scope" },
+	{ 'l', "--leeway", "leeway" },
+	{ 'm', "--max-age", "max_age" },
+	{ 'T', "--typ", "typ" },
+	{ 'A', "--alg", "algorithms" },
+	{ 'M', "--allow-machine", "allow_machine" },
+};
+#define N_POLICY_FLAGS (sizeof(policy_flags) / sizeof(policy_flags[0]))
+
+/* Index of getopt value c in policy_flags, or -1. */
+static int
+policy_flag(int c)
 {
-	if (r == PJWT_E_NOMEM) {
-		ctl_err("out of memory");
-		return OUT_FAILURE;
+	size_t i;
+
+	for (i = 0; i < N_POLICY_FLAGS; i++)
+		if (policy_flags[i].opt == c)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * apply_policy: the policy flags given (value[i] for policy_flags[i]; set[i]
+ * when given) through pjwt_policy_set.  Usage error naming the flag.
+ */
+static enum outcome
+apply_policy(const char *cmd, pjwt_policy *p, const char *const *value,
+    const int *set)
+{
+	const char *why = NULL;
+	size_t i;
+	pjwt_err r;
+
+	for (i = 0; i < N_POLICY_FLAGS; i++) {
+		if (!set[i])
+			continue;
+		r = pjwt_policy_set(p, policy_flags[i].name, value[i], &why);
+		if (r == PJWT_E_NOMEM) {
+			ctl_err("out of memory");
+			return OUT_FAILURE;
+		}
+		if (r != PJWT_OK && policy_flags[i].opt == 'A')
+			return ctl_usage(cmd, "%s: %s (one of: " ALGS_TEXT ")",
+			    policy_flags[i].flag, why);
+		if (r != PJWT_OK)
+			return ctl_usage(cmd, "%s: %s", policy_flags[i].flag,
+			    why);
 	}
-	return ctl_usage(cmd, "%s: value refused (%s)", opt, pjwt_strerror(r));
+	return OUT_OK;
 }
 
 enum outcome
@@ -142,12 +195,11 @@ cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cmd = "verify", *jwks = NULL, *keyfile = NULL, *iss = NULL;
-	const char *aud = NULL, *sub = NULL, *scope = NULL, *typ = "at+jwt";
-	const char *arg = NULL, *algs = NULL;
-	long long leeway = 60, max_age = 0;
+	const char *cmd = "verify", *jwks = NULL, *keyfile = NULL;
+	const char *arg = NULL;
+	const char *value[N_POLICY_FLAGS] = { NULL };
+	int set[N_POLICY_FLAGS] = { 0 };
 	unsigned mask = 0;
-	int allow_machine = 0;
 	pjwt_policy *p = NULL;
 	pjwt_keyset *ks = NULL;
 	pjwt_claims *claims = NULL;
@@ -155,29 +207,17 @@ cmd_verify(int argc, char **argv)
 	size_t len = 0, cap = 0;
 	enum outcome o;
 	pjwt_err r;
-	int c;
+	int c, f;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((f = policy_flag(c)) >= 0) {
+			value[f] = c == 'M' ? NULL : optarg;
+			set[f] = 1;
+			continue;
+		}
 		switch (c) {
 		case 'J': jwks = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'i': iss = optarg; break;
-		case 'a': aud = optarg; break;
-		case 's': sub = optarg; break;
-		case 'S': scope = optarg; break;
-		case 'T': typ = optarg; break;
-		case 'A': algs = optarg; break;
-		case 'M': allow_machine = 1; break;
-		case 'l':
-			if (ctl_parse_num(optarg, 0, LEEWAY_MAX, &leeway) != 0)
-				return ctl_usage(cmd, "--leeway must be a number "
-				    "of seconds from 0 to %lld", LEEWAY_MAX);
-			break;
-		case 'm':
-			if (ctl_parse_num(optarg, 0, TTL_MAX, &max_age) != 0)
-				return ctl_usage(cmd, "--max-age must be a "
-				    "number of seconds from 0 to %lld", TTL_MAX);
-			break;
 		case 'h':
 			return ctl_puts(help_verify) == 0 ? OUT_OK : OUT_FAILURE;
 		default:
@@ -191,58 +231,19 @@ cmd_verify(int argc, char **argv)
 	if ((jwks == NULL) == (keyfile == NULL))
 		return ctl_usage(cmd, "give exactly one of --jwks FILE and "
 		    "--key KEY");
-	if (iss == NULL || aud == NULL)
+	if (!set[policy_flag('i')] || !set[policy_flag('a')])
 		return ctl_usage(cmd, "--iss and --aud are required");
-	if (*typ == '\0')
-		return ctl_usage(cmd, "--typ must not be empty (use --typ any)");
-	if (algs != NULL && (r = pjwt_alg_list_parse(algs, &mask)) != PJWT_OK)
-		return ctl_usage(cmd, r == PJWT_E_ALG_NONE ?
-		    "--alg none is never accepted" : r == PJWT_E_ALG_UNSUPPORTED ?
-		    "--alg names an unknown algorithm (one of: " ALGS_TEXT ")" :
-		    "--alg must be a comma-separated list without blanks or "
-		    "repeats");
 
 	if ((p = pjwt_policy_new()) == NULL) {
 		ctl_err("out of memory");
 		return OUT_FAILURE;
 	}
-	if ((r = pjwt_policy_set_issuer(p, iss)) != PJWT_OK) {
-		o = setting_error(cmd, "--iss", r);
+	if ((o = apply_policy(cmd, p, value, set)) != OUT_OK)
 		goto out;
-	}
-	if ((r = pjwt_policy_set_audience(p, aud)) != PJWT_OK) {
-		o = setting_error(cmd, "--aud", r);
-		goto out;
-	}
-	if ((r = pjwt_policy_set_leeway(p, (int64_t)leeway)) != PJWT_OK) {
-		o = setting_error(cmd, "--leeway", r);
-		goto out;
-	}
-	if ((r = pjwt_policy_set_max_age(p, (int64_t)max_age)) != PJWT_OK) {
-		o = setting_error(cmd, "--max-age", r);
-		goto out;
-	}
-	if ((r = pjwt_policy_set_typ(p, strcmp(typ, "any") == 0 ? NULL :
-	    typ)) != PJWT_OK) {
-		o = setting_error(cmd, "--typ", r);
-		goto out;
-	}
-	if (scope != NULL && (r = pjwt_policy_set_scopes(p, scope)) != PJWT_OK) {
-		o = setting_error(cmd, "--scope", r);
-		goto out;
-	}
-	if (sub != NULL && (r = pjwt_policy_set_user(p, sub)) != PJWT_OK) {
-		o = setting_error(cmd, "--sub", r);
-		goto out;
-	}
-	if ((r = pjwt_policy_set_algorithms(p, mask)) != PJWT_OK) {
-		o = setting_error(cmd, "--alg", r);
-		goto out;
-	}
-	if ((r = pjwt_policy_set_allow_machine(p, allow_machine)) != PJWT_OK) {
-		o = setting_error(cmd, "--allow-machine", r);
-		goto out;
-	}
+	/* Checked by pjwt_policy_set above; the mask also binds --key. */
+	f = policy_flag('A');
+	if (set[f] && pjwt_alg_list_parse(value[f], &mask) != PJWT_OK)
+		mask = 0;
 	if ((r = pjwt_policy_set_now(p, (int64_t)time(NULL))) != PJWT_OK) {
 		ctl_err("%s: the system clock is unusable (%s)", cmd,
 		    pjwt_strerror(r));

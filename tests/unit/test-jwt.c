@@ -263,6 +263,99 @@ i64(int64_t x)
 
 /* ---- policy ------------------------------------------------------------- */
 
+/* pjwt_policy_set: every policy option by name, good and bad values, bounds. */
+static void
+test_policy_set_by_name(void **state)
+{
+	pjwt_policy *p = pjwt_policy_new();
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(p);
+#define OK(n, v) do { why = NULL; \
+	assert_pjwt(pjwt_policy_set(p, n, v, &why), PJWT_OK); \
+	assert_null(why); } while (0)
+#define BAD(n, v) do { why = NULL; \
+	assert_pjwt(pjwt_policy_set(p, n, v, &why), PJWT_E_INVALID_ARGUMENT); \
+	assert_non_null(why); assert_true(why[0] != '\0'); } while (0)
+	/* names */
+	BAD("nosuch", "x");
+	BAD("", "x");
+	BAD(NULL, "x");
+	assert_true(pjwt_policy_option_known("leeway"));
+	assert_true(pjwt_policy_option_known("allow_machine"));
+	assert_false(pjwt_policy_option_known("jwks"));
+	assert_false(pjwt_policy_option_known(NULL));
+	/* p NULL: check only */
+	why = NULL;
+	assert_pjwt(pjwt_policy_set(NULL, "leeway", "5", &why), PJWT_OK);
+	assert_pjwt(pjwt_policy_set(NULL, "leeway", "86401", &why),
+	    PJWT_E_INVALID_ARGUMENT);
+	/* strings */
+	OK("issuer", "https://id.example");
+	BAD("issuer", "");
+	BAD("issuer", NULL);
+	OK("audience", "ssh");
+	BAD("audience", "");
+	OK("user_claim", "preferred_username");
+	BAD("user_claim", "");
+	OK("user", "alice");
+	BAD("user", "");
+	/* leeway: the one bound, PJWT_MAX_LEEWAY */
+	OK("leeway", "0");
+	assert_int_equal(pjwt_policy_leeway(p), 0);
+	OK("leeway", "86400");
+	assert_int_equal(pjwt_policy_leeway(p), PJWT_MAX_LEEWAY);
+	assert_int_equal(PJWT_MAX_LEEWAY, 86400);
+	BAD("leeway", "86401");
+	assert_int_equal(pjwt_policy_leeway(p), 86400);   /* unchanged */
+	BAD("leeway", "-1");
+	BAD("leeway", "+1");
+	BAD("leeway", " 1");
+	BAD("leeway", "1 ");
+	BAD("leeway", "abc");
+	BAD("leeway", "0x10");
+	BAD("leeway", "010");
+	BAD("leeway", "60s");
+	BAD("leeway", "");
+	BAD("leeway", NULL);
+	BAD("leeway", "99999999999999999999999");
+	assert_int_equal(pjwt_policy_leeway(NULL), 0);
+	/* max_age */
+	OK("max_age", "0");
+	OK("max_age", "60");
+	OK("max_age", "316224000");
+	BAD("max_age", "316224001");
+	BAD("max_age", "60s");
+	BAD("max_age", "-5");
+	/* typ */
+	OK("typ", "at+jwt");
+	OK("typ", "any");
+	BAD("typ", "");
+	/* scope */
+	OK("scope", "ssh");
+	OK("scope", "ssh sudo");
+	BAD("scope", " ssh");
+	BAD("scope", "ssh ");
+	BAD("scope", "ssh  sudo");
+	BAD("scope", "");
+	/* algorithms */
+	OK("algorithms", "EdDSA,ES256");
+	BAD("algorithms", "none");
+	BAD("algorithms", "HS1");
+	BAD("algorithms", "EdDSA,,ES256");
+	BAD("algorithms", "");
+	/* allow_machine: a flag */
+	OK("allow_machine", NULL);
+	BAD("allow_machine", "yes");
+	/* ret_why may be NULL */
+	assert_pjwt(pjwt_policy_set(p, "leeway", "x", NULL),
+	    PJWT_E_INVALID_ARGUMENT);
+#undef OK
+#undef BAD
+	pjwt_policy_free(p);
+}
+
 static void
 test_policy_setters(void **state)
 {
@@ -1628,6 +1721,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_setters),
+		cmocka_unit_test(test_policy_set_by_name),
 		cmocka_unit_test(test_verify_requires_policy),
 		cmocka_unit_test(test_valid_and_getters),
 		cmocka_unit_test(test_typ),
