@@ -132,10 +132,11 @@ int
 pjwt_users_has_name(const char *buf, size_t len, const char *name,
     size_t nlen)
 {
-	const char *p = buf, *end = buf + len;
+	const char *p = buf, *end;
 
 	if (buf == NULL || name == NULL)
 		return 0;
+	end = buf + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl != NULL ? nl : end, *n;
@@ -229,7 +230,7 @@ seen_cmp(const void *a, const void *b)
 pjwt_err
 pjwt_users_parse(const char *buf, size_t len, const pjwt_user_parse_cb *cb)
 {
-	const char *p = buf, *end = buf + len;
+	const char *p = buf, *end;
 	seen *v = NULL;
 	size_t n = 0, cap = 0, i;
 	unsigned line = 0, bad = 0;
@@ -237,6 +238,7 @@ pjwt_users_parse(const char *buf, size_t len, const pjwt_user_parse_cb *cb)
 
 	if ((buf == NULL && len > 0) || cb == NULL)
 		return PJWT_E_INVALID_ARGUMENT;
+	end = buf != NULL ? buf + len : buf;   /* NULL + 0 is undefined */
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl != NULL ? nl : end;
