@@ -200,3 +200,27 @@ def jwt_header(tok):
     import base64
     p = tok.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+
+
+def raw_http(port, request, src=None, timeout=10):
+    """Send request (bytes) on a fresh connection to 127.0.0.1:port, from
+    source address src (e.g. another 127/8 address) when given, and return
+    everything the daemon sends back until it closes or timeout (bounded)."""
+    s = socket.socket()
+    if src is not None:
+        s.bind((src, 0))
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    s.sendall(request)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            d = s.recv(65536)
+        except OSError:
+            break
+        if not d:
+            break
+        data += d
+    s.close()
+    return data

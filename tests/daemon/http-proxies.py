@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "daemon"))
-from daemonlib import Issuer, Tap  # noqa: E402
+from daemonlib import Issuer, Tap, raw_http  # noqa: E402
 
 t = Tap()
 try:
@@ -34,26 +34,11 @@ FORM = b"grant_type=password&client_id=ssh-cli&username=alice&password=nope"
 
 
 def post(src, xff=()):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.settimeout(10)
-    s.connect(("127.0.0.1", iss.port))
     hdr = b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" \
         b"Content-Type: application/x-www-form-urlencoded\r\n"
     for v in xff:
         hdr += b"X-Forwarded-For: " + v.encode() + b"\r\n"
-    s.sendall(hdr + b"Content-Length: %d\r\n\r\n" % len(FORM) + FORM)
-    data = b""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            d = s.recv(65536)
-        except OSError:
-            break
-        if not d:
-            break
-        data += d
-    s.close()
+    data = raw_http(iss.port, hdr + b"Content-Length: %d\r\n\r\n" % len(FORM) + FORM, src=src)
     post.body = data
     return data.split(b"\r\n", 1)[0].decode(errors="replace")
 

@@ -5,12 +5,10 @@
 # only way to present many IPv6 sources on loopback.
 import os
 import re
-import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "daemon"))
-from daemonlib import Issuer, Tap  # noqa: E402
+from daemonlib import Issuer, Tap, raw_http  # noqa: E402
 
 t = Tap()
 try:
@@ -27,25 +25,10 @@ if not t.ok(iss.start(), "daemon starts"):
 
 def post(xff, user):
     form = b"grant_type=password&client_id=ssh-cli&username=%s&password=nope" % user.encode()
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(("127.0.0.1", iss.port))
-    s.sendall(b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-              b"Content-Type: application/x-www-form-urlencoded\r\n"
-              b"X-Forwarded-For: " + xff.encode() + b"\r\n"
-              b"Content-Length: %d\r\n\r\n" % len(form) + form)
-    data = b""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            d = s.recv(65536)
-        except OSError:
-            break
-        if not d:
-            break
-        data += d
-    s.close()
-    return data.decode(errors="replace")
+    return raw_http(iss.port, b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\n"
+                    b"X-Forwarded-For: " + xff.encode() + b"\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(form) + form).decode(errors="replace")
 
 
 # Three failures from three addresses of one /64, each for another user
